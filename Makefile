@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STORE  ?= ./data/store
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+BASE_URI ?= http://$(HOST):$(PORT)/
+
+.PHONY: run test install install-test load serve bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+# Loads the bundled sample feeds (Bristol, North Lincolnshire) and serves them.
+load: install
+	LOCALOFFER_STORE=$(STORE) LOCALOFFER_BASE_URI=$(BASE_URI) $(BIN)/localoffer ingest \
+	    $$($(BIN)/python -c 'from localoffer.resources import data_folder; print(data_folder("samples") / "bristol-services-2024-12.json")') \
+	    --authority E06000023
+	LOCALOFFER_STORE=$(STORE) LOCALOFFER_BASE_URI=$(BASE_URI) $(BIN)/localoffer ingest \
+	    $$($(BIN)/python -c 'from localoffer.resources import data_folder; print(data_folder("samples") / "north-lincolnshire-services-2024-12.json")') \
+	    --authority E06000013
+
+serve: install
+	LOCALOFFER_STORE=$(STORE) LOCALOFFER_BASE_URI=$(BASE_URI) $(BIN)/localoffer serve --host $(HOST) --port $(PORT)
+
+run: load serve
+
+# REQUIRE_SYSTEM=1 (set by .ci/run) turns skips for missing system packages into failures.
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info data

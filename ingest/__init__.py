@@ -1,0 +1,1 @@
+"""Readers for council service directories and their mapping to RDF."""

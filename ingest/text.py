@@ -1,0 +1,77 @@
+"""Cleaning of text values: HTML to readable plain text, empty strings to absent values,
+UK postcodes to their standard spelling."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+_BLOCK = {"p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
+          "table", "tr", "blockquote", "pre", "header", "footer"}
+_TAG_HINT = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&[a-zA-Z#0-9]+;")
+_SPACES = re.compile(r"[ \t\u00a0\u200b\r\f\v]+")
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag == "li":
+            self.parts.append("\n• ")
+        elif tag in _BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def clean_text(value: object) -> str | None:
+    """Plain, trimmed text; HTML markup becomes paragraphs and bullet lines; '' is None."""
+    if value is None:
+        return None
+    text = str(value)
+    if _TAG_HINT.search(text):
+        parser = _TextExtractor()
+        parser.feed(text)
+        parser.close()
+        text = "".join(parser.parts)
+        text = html.unescape(text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    result = "\n".join(out).strip()
+    result = re.sub(r"\n{3,}", "\n\n", result)
+    return result or None
+
+
+def clean_plain(value: object) -> str | None:
+    """Trimmed text without HTML interpretation; '' and whitespace are None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def normalise_postcode(value: str) -> str:
+    """'bs1 5th' -> 'BS1 5TH'; values that are not UK postcodes are returned trimmed."""
+    compact = re.sub(r"\s+", "", value).upper()
+    m = _POSTCODE.match(compact)
+    return f"{m.group(1)} {m.group(2)}" if m else value.strip()

@@ -1,0 +1,3 @@
+from localoffer.cli import main
+
+main()

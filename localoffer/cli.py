@@ -1,0 +1,155 @@
+"""The `localoffer` command. Each command parses its options, calls a library function and
+prints; results go to stdout, diagnostics to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from localoffer import __version__
+from localoffer.config import Settings, load_settings
+from localoffer.errors import LocalOfferError
+from localoffer.store import Store, open_store
+
+
+class Context:
+    """What every command needs: settings (lazily validated) and the store."""
+
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self.overrides = overrides
+        self._settings: Settings | None = None
+        self._store: Store | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.overrides)
+        return self._settings
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+
+def _run(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except LocalOfferError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="localoffer")
+@click.option("--store", envvar="LOCALOFFER_STORE", help="Store folder (default ./data/store).")
+@click.option("--base-uri", envvar="LOCALOFFER_BASE_URI",
+              help="IRI base for minted IRIs, e.g. https://localoffer.example.gov.uk/")
+@click.pass_context
+def main(ctx: click.Context, store: str | None, base_uri: str | None) -> None:
+    """localoffer: publish the SEND Local Offer as Linked Open Data."""
+    ctx.obj = Context({"store": store, "base_uri": base_uri})
+
+
+@main.command()
+@click.argument("source")
+@click.option("--authority", required=True, help="ONS GSS code of the council, e.g. E06000023.")
+@click.option("--format", "fmt", type=click.Choice(["json", "api", "tabular", "spreadsheet", "rdf"]),
+              help="Reader to use (guessed from the name when omitted).")
+@click.option("--source-id", help="Name of the source's graph (default: authority and format).")
+@click.option("--mapping", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Column-mapping file for spreadsheets (default: the Outpost template's).")
+@click.option("--strict", is_flag=True, help="Fail the whole source on any bad record.")
+@click.option("--no-details", is_flag=True, help="APIs: do not fetch /services/{id} for each service.")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def ingest(obj: Context, source: str, authority: str, fmt: str | None, source_id: str | None,
+           mapping: Path | None, strict: bool, no_details: bool, output: str) -> None:
+    """Load SOURCE (a file, folder or ORUK/HSDS API URL) into the store, replacing the
+    source's named graph atomically."""
+    from localoffer.ingest.pipeline import ingest as run_ingest
+    from localoffer.progress import Bar
+
+    with Bar("Ingesting", unit="records") as bar:
+        report = _run(lambda: run_ingest(obj.store, obj.settings, source, authority=authority,
+                                         fmt=fmt, source_id=source_id, strict=strict,
+                                         mapping=mapping, details=not no_details, progress=bar.update))
+    if output == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        from localoffer.ingest.summary import summarise
+
+        click.echo(summarise(report))
+    for err in report.rejected[:50]:
+        click.echo(f"rejected: {err}", err=True)
+    if len(report.rejected) > 50:
+        click.echo(f"... and {len(report.rejected) - 50} more rejected records "
+                   "(see --output json)", err=True)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def stats(obj: Context, fmt: str) -> None:
+    """Counts per authority and graph: services, organisations, locations, triples."""
+    from localoffer.statistics import collect, render_text
+
+    data = _run(lambda: collect(obj.store, obj.settings))
+    click.echo(json.dumps(data, indent=2) if fmt == "json" else render_text(data))
+
+
+@main.command()
+@click.argument("sparql", required=False)
+@click.option("--file", "file_", type=click.File("r"), help="Read the query from a file ('-' for stdin).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv", "ttl", "nt"]),
+              default="table", show_default=True)
+@click.pass_obj
+def query(obj: Context, sparql: str | None, file_: Any, fmt: str) -> None:
+    """Run a SPARQL query against the store (read-only)."""
+    from localoffer.querying import run_query
+
+    text = sparql if sparql is not None else (file_.read() if file_ else None)
+    if not text:
+        raise click.UsageError("give a query as an argument or with --file")
+    out = click.get_binary_stream("stdout")
+    _run(lambda: run_query(obj.store, text, fmt, out))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["nq", "trig", "ttl", "nt"]), default="nq", show_default=True)
+@click.option("--graph", help="Dump one named graph only.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default stdout).")
+@click.pass_obj
+def dump(obj: Context, fmt: str, graph: str | None, output: Path | None) -> None:
+    """Write the store (all graphs as N-Quads/TriG, or the union/one graph as Turtle/N-Triples)."""
+    if output:
+        with open(output, "wb") as fh:
+            _run(lambda: obj.store.dump(fh, fmt, graph))
+    else:
+        _run(lambda: obj.store.dump(sys.stdout.buffer, fmt, graph))
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 8080).")
+@click.option("--workers", type=int, help="gunicorn worker processes.")
+@click.option("--threads", type=int, help="Threads per worker.")
+@click.option("--debug", is_flag=True, help="Flask's development server with the debugger.")
+@click.pass_obj
+def serve(obj: Context, host: str | None, port: int | None, workers: int | None,
+          threads: int | None, debug: bool) -> None:
+    """Serve the store over HTTP: landing page and the read-only SPARQL endpoint."""
+    from localoffer.server import run_server
+
+    settings = _run(lambda: obj.settings.with_overrides(
+        {"host": host, "port": port, "workers": workers, "threads": threads}))
+    _run(lambda: run_server(settings, debug=debug))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""The store interface. Callers use `open_store(settings)` and the `Store` methods only, so
+that a remote SPARQL store can stand in for the embedded one without touching them.
+
+Query results are pyoxigraph result objects (QuerySolutions, QueryBoolean, QueryTriples) on
+every backend: a remote backend parses the server's answer with pyoxigraph's parsers."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import IO, Any
+
+from localoffer.config import Settings
+
+
+class WriteSession(ABC):
+    """Changes collected by `Store.write()`; they become visible together, or not at all."""
+
+    @abstractmethod
+    def replace_graph(self, graph: str, ntriples: Path) -> None:
+        """Make the named graph hold exactly the triples of an N-Triples file."""
+
+    @abstractmethod
+    def load(self, graph: str, data: Path | bytes, fmt: str = "nt") -> None:
+        """Add the triples of a file or bytes (nt, ttl, nq, trig, jsonld, rdf) to *graph*."""
+
+    @abstractmethod
+    def drop_graph(self, graph: str) -> None:
+        """Remove a named graph if it exists."""
+
+    @abstractmethod
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL 1.1 Update inside the session."""
+
+    @abstractmethod
+    def query(self, sparql: str) -> Any:
+        """Query the session's view (its own changes included)."""
+
+
+class Store(ABC):
+    """A quad store: read by SPARQL, written through `write()` sessions."""
+
+    @abstractmethod
+    def query(self, sparql: str, *, default_graph: Sequence[str] | None = None,
+              named_graphs: Sequence[str] | None = None) -> Any:
+        """Run a SPARQL query; the default graph is the union of all named graphs unless
+        *default_graph* lists the graphs to use."""
+
+    @abstractmethod
+    def named_graphs(self) -> list[str]:
+        """The IRIs of the named graphs that hold data."""
+
+    @abstractmethod
+    def version(self) -> str:
+        """A marker that changes whenever the published data changes."""
+
+    @abstractmethod
+    def write(self) -> AbstractContextManager[WriteSession]:
+        """A write session; its changes are published atomically when the block ends
+        without an exception and discarded otherwise."""
+
+    @abstractmethod
+    def dump(self, out: IO[bytes], fmt: str = "nq", graph: str | None = None) -> None:
+        """Serialise the whole store (N-Quads/TriG) or one graph or the union (Turtle/N-Triples)."""
+
+    def count(self, graph: str | None = None) -> int:
+        """Number of triples in *graph*, or quads in the whole store."""
+        where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
+        rows = list(self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}"))
+        return int(rows[0]["n"].value) if rows else 0
+
+    def select(self, sparql: str) -> Iterator[dict[str, Any]]:
+        """SELECT rows as dicts of variable name to pyoxigraph term (unbound ones left out)."""
+        result = self.query(sparql)
+        names = [v.value for v in result.variables]
+        for row in result:
+            yield {n: row[n] for n in names if row[n] is not None}
+
+    def close(self) -> None:
+        """Release the store."""
+
+
+def open_store(settings: Settings) -> Store:
+    """Open the store the settings name: a folder for the embedded Oxigraph store."""
+    location = settings.store
+    if location.startswith(("sparql+http://", "sparql+https://")):
+        from localoffer.errors import ConfigError
+
+        raise ConfigError(f"remote SPARQL stores ({location}) are not supported yet; "
+                          "use a folder path for the embedded store")
+    from localoffer.store.embedded import EmbeddedStore
+
+    return EmbeddedStore(Path(location))

@@ -1,0 +1,205 @@
+"""The embedded store: Oxigraph (pyoxigraph) on disk, published as immutable versions.
+
+Layout of the store folder:
+
+    CURRENT          name of the published version (replaced atomically with os.replace)
+    write.lock       held (flock) by the one writer
+    versions/vNNNNNN one Oxigraph database per version
+
+Why versions: pyoxigraph has no multi-statement transactions across a graph drop and a bulk
+load, and its `bulk_load` is not atomic. A writer therefore checkpoints the published version
+into a new folder (RocksDB checkpoint: hard links, milliseconds), changes the copy freely,
+and publishes it by replacing CURRENT. A killed or failed writer leaves CURRENT untouched, so
+the previous data stays fully queryable. Readers open versions read-only (any number of
+processes can) and reopen when CURRENT changes, because a read-only handle is a snapshot.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from localoffer.errors import StoreError
+from localoffer.store import Store, WriteSession
+
+FORMATS = {
+    "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE,
+    "trig": ox.RdfFormat.TRIG, "jsonld": ox.RdfFormat.JSON_LD, "rdf": ox.RdfFormat.RDF_XML,
+    "n3": ox.RdfFormat.N3,
+}
+KEEP_VERSIONS = 3
+
+
+class EmbeddedSession(WriteSession):
+    """Writes into a private copy of the published version."""
+
+    def __init__(self, db: ox.Store) -> None:
+        self.db = db
+
+    def replace_graph(self, graph: str, ntriples: Path) -> None:
+        node = ox.NamedNode(graph)
+        if self.db.contains_named_graph(node):
+            self.db.remove_graph(node)
+        self.load(graph, ntriples, "nt")
+
+    def load(self, graph: str, data: Path | bytes, fmt: str = "nt") -> None:
+        node = ox.NamedNode(graph)
+        kwargs: dict[str, Any] = {"format": FORMATS[fmt]}
+        if fmt not in ("nq", "trig"):
+            kwargs["to_graph"] = node
+        try:
+            if isinstance(data, Path):
+                self.db.bulk_load(path=str(data), **kwargs)
+            else:
+                self.db.bulk_load(data, **kwargs)
+        except SyntaxError as exc:
+            raise StoreError(f"cannot load data into <{graph}>: {exc}") from None
+        if not self.db.contains_named_graph(node) and fmt not in ("nq", "trig"):
+            self.db.add_graph(node)
+
+    def drop_graph(self, graph: str) -> None:
+        node = ox.NamedNode(graph)
+        if self.db.contains_named_graph(node):
+            self.db.remove_graph(node)
+
+    def update(self, sparql: str) -> None:
+        self.db.update(sparql)
+
+    def query(self, sparql: str) -> Any:
+        return self.db.query(sparql, use_default_graph_as_union=True)
+
+
+class EmbeddedStore(Store):
+    """Oxigraph on disk, versioned; see the module docstring."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._lock = threading.Lock()
+        self._name: str | None = None
+        self._db: ox.Store | None = None
+
+    # -- reading -----------------------------------------------------------------------
+    def _current_name(self) -> str | None:
+        try:
+            return (self.root / "CURRENT").read_text(encoding="ascii").strip() or None
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"cannot read the store at {self.root}: {exc.strerror}") from None
+
+    def _snapshot(self) -> ox.Store:
+        name = self._current_name()
+        with self._lock:
+            if self._db is None or name != self._name:
+                if name is None:
+                    self._db = ox.Store()
+                else:
+                    try:
+                        self._db = ox.Store.read_only(str(self.root / "versions" / name))
+                    except OSError as exc:
+                        raise StoreError(f"cannot open store version {name} in {self.root}: "
+                                         f"{exc}") from None
+                self._name = name
+            return self._db
+
+    def query(self, sparql: str, *, default_graph: Sequence[str] | None = None,
+              named_graphs: Sequence[str] | None = None) -> Any:
+        db = self._snapshot()
+        kwargs: dict[str, Any] = {}
+        if default_graph is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        return db.query(sparql, **kwargs)
+
+    def named_graphs(self) -> list[str]:
+        db = self._snapshot()
+        return sorted(g.value for g in db.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def version(self) -> str:
+        return self._current_name() or "empty"
+
+    def dump(self, out: IO[bytes], fmt: str = "nq", graph: str | None = None) -> None:
+        db = self._snapshot()
+        if fmt in ("nq", "trig") and graph is None:
+            db.dump(out, FORMATS[fmt])
+        elif graph is not None:
+            db.dump(out, FORMATS[fmt], from_graph=ox.NamedNode(graph))
+        else:
+            result = db.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                              use_default_graph_as_union=True)
+            result.serialize(out, FORMATS[fmt])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db = None
+            self._name = None
+
+    # -- writing -----------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[WriteSession]:
+        versions = self.root / "versions"
+        try:
+            versions.mkdir(parents=True, exist_ok=True)
+            lock_file = open(self.root / "write.lock", "a+b")  # noqa: SIM115
+        except OSError as exc:
+            raise StoreError(f"cannot write to the store at {self.root}: {exc.strerror}") from None
+        with lock_file:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreError(f"another process is writing to the store at {self.root}; "
+                                 "wait for it to finish") from None
+            current = self._current_name()
+            self._prune(versions, current)
+            new_name = self._next_name(versions)
+            new_path = versions / new_name
+            if current is not None:
+                ox.Store.read_only(str(versions / current)).backup(str(new_path))
+            db = ox.Store(str(new_path))
+            try:
+                yield EmbeddedSession(db)
+                db.flush()
+            except BaseException:
+                del db
+                shutil.rmtree(new_path, ignore_errors=True)
+                raise
+            del db
+            self._publish(new_name)
+
+    def _publish(self, name: str) -> None:
+        tmp = self.root / "CURRENT.tmp"
+        with open(tmp, "w", encoding="ascii") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.root / "CURRENT")
+
+    @staticmethod
+    def _next_name(versions: Path) -> str:
+        numbers = [int(p.name[1:]) for p in versions.iterdir()
+                   if p.name.startswith("v") and p.name[1:].isdigit()]
+        return f"v{max(numbers, default=0) + 1:06d}"
+
+    @staticmethod
+    def _prune(versions: Path, current: str | None) -> None:
+        """Delete versions older than the last few and any left behind by a killed writer
+        (newer than CURRENT: only the lock holder writes, so nobody is using them)."""
+        names = sorted(p.name for p in versions.iterdir() if p.name.startswith("v"))
+        if current is None:
+            doomed = names
+        else:
+            older = [n for n in names if n < current]
+            doomed = [n for n in names if n > current] + older[: max(0, len(older) - KEEP_VERSIONS + 1)]
+        for name in doomed:
+            shutil.rmtree(versions / name, ignore_errors=True)
