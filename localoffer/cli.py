@@ -116,7 +116,7 @@ def query(obj: Context, sparql: str | None, file_: Any, fmt: str) -> None:
     text = sparql if sparql is not None else (file_.read() if file_ else None)
     if not text:
         raise click.UsageError("give a query as an argument or with --file")
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     _run(lambda: run_query(obj.store, text, fmt, out))
 
 

@@ -17,6 +17,7 @@ processes can) and reopen when CURRENT changes, because a read-only handle is a 
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import shutil
 import threading
@@ -43,6 +44,11 @@ class EmbeddedSession(WriteSession):
 
     def __init__(self, db: ox.Store) -> None:
         self.db = db
+
+    def close(self) -> None:
+        """Drop the read-write handle (pyoxigraph closes a store when it is collected)."""
+        self.db = None  # type: ignore[assignment]
+        gc.collect()
 
     def replace_graph(self, graph: str, ntriples: Path) -> None:
         node = ox.NamedNode(graph)
@@ -166,15 +172,17 @@ class EmbeddedStore(Store):
             new_path = versions / new_name
             if current is not None:
                 ox.Store.read_only(str(versions / current)).backup(str(new_path))
-            db = ox.Store(str(new_path))
+            session = EmbeddedSession(ox.Store(str(new_path)))
             try:
-                yield EmbeddedSession(db)
-                db.flush()
+                yield session
+                session.db.flush()
             except BaseException:
-                del db
+                session.close()
                 shutil.rmtree(new_path, ignore_errors=True)
                 raise
-            del db
+            # The read-write handle must be gone before readers open the version: RocksDB
+            # may still compact and delete files while a writer has it open.
+            session.close()
             self._publish(new_name)
 
     def _publish(self, name: str) -> None:

@@ -1,0 +1,117 @@
+"""The embedded store: versions published atomically, killed writers leave no trace,
+readers see new versions."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from localoffer.config import load_settings
+from localoffer.errors import StoreError
+from localoffer.ingest.pipeline import ingest
+from localoffer.store import open_store
+from localoffer.store.embedded import KEEP_VERSIONS
+
+from ..conftest import BASE, SAMPLES
+
+BRISTOL = SAMPLES / "bristol-services-2024-12.json"
+COUNT_SERVICES = "SELECT (COUNT(?s) AS ?n) WHERE { ?s a <https://schema.org/Service> }"
+
+
+def _count(store) -> int:
+    return int(next(iter(store.query(COUNT_SERVICES)))["n"].value)
+
+
+def test_write_session_is_atomic_on_error(store, tmp_path):
+    nt = tmp_path / "a.nt"
+    nt.write_text('<http://x/s> <http://x/p> "1" .\n')
+    with store.write() as w:
+        w.replace_graph("http://x/g", nt)
+    before = store.version()
+    with pytest.raises(RuntimeError), store.write() as w:
+        w.drop_graph("http://x/g")
+        raise RuntimeError("boom")
+    assert store.version() == before
+    assert store.count("http://x/g") == 1
+
+
+def test_second_writer_is_refused_while_one_writes(store, tmp_path):
+    with store.write():
+        other = open_store(load_settings({"store": str(store.root), "base_uri": BASE}, environ={}))
+        with pytest.raises(StoreError, match="another process is writing"), other.write():
+            pass
+
+
+def test_reader_sees_new_version_without_reopening(store, settings, tmp_path):
+    reader = open_store(settings)
+    assert _count(reader) == 0
+    ingest(store, settings, str(BRISTOL), authority="E06000023")
+    assert _count(reader) == 817
+
+
+def test_old_versions_are_pruned(store, tmp_path):
+    nt = tmp_path / "a.nt"
+    for i in range(6):
+        nt.write_text(f'<http://x/s> <http://x/p> "{i}" .\n')
+        with store.write() as w:
+            w.replace_graph("http://x/g", nt)
+    versions = sorted(p.name for p in (store.root / "versions").iterdir())
+    # the published version, the ones kept for readers still on them, and no leftovers
+    assert len(versions) <= KEEP_VERSIONS + 1
+    assert versions[-1] == store.version()
+
+
+def _big_feed(path: Path, copies: int) -> None:
+    records = json.loads(BRISTOL.read_text())
+    out = []
+    for i in range(copies):
+        for r in records:
+            r = dict(r, id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{r['id']}-{i}")))
+            out.append(r)
+    path.write_text(json.dumps(out))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", ["while-mapping", "while-loading"])
+def test_killed_ingest_leaves_previous_version_queryable(tmp_path, moment):
+    store_dir = tmp_path / "store"
+    env = {**os.environ, "LOCALOFFER_STORE": str(store_dir), "LOCALOFFER_BASE_URI": BASE}
+    cli = [sys.executable, "-m", "localoffer"]
+    subprocess.run([*cli, "ingest", str(BRISTOL), "--authority", "E06000023", "--source-id", "bristol"],
+                   env=env, check=True, capture_output=True)
+    store = open_store(load_settings({"store": str(store_dir), "base_uri": BASE}, environ={}))
+    version, services = store.version(), _count(store)
+    assert services == 817
+    big = tmp_path / "big.json"
+    _big_feed(big, 30)
+    proc = subprocess.Popen([*cli, "ingest", str(big), "--authority", "E06000023", "--source-id", "bristol"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    if moment == "while-mapping":
+        time.sleep(1.0)
+    else:
+        # the writer checkpoints a new version folder before loading into it
+        while not (store_dir / "versions" / "v000002").exists():
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+    assert proc.poll() is None, "the ingest finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    assert store.version() == version
+    assert _count(store) == 817
+    fresh = open_store(load_settings({"store": str(store_dir), "base_uri": BASE}, environ={}))
+    assert _count(fresh) == 817
+    # the next ingest cleans up after the killed one and succeeds
+    done = subprocess.run([*cli, "ingest", str(BRISTOL), "--authority", "E06000013", "--source-id", "other"],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert _count(fresh) == 817 * 2
