@@ -129,6 +129,11 @@ def _map_records(source: Source, settings: Settings, authority: str, nt_path: Pa
                 digests[key] = hashlib.sha1("".join(lines).encode()).hexdigest()
     if report.read == 0:
         raise IngestError(f"{source.location}: no records found; expected at least one service")
+    if not report.counts:
+        shown = "; ".join(str(e) for e in report.rejected[:3])
+        more = f" (and {len(report.rejected) - 3} more)" if len(report.rejected) > 3 else ""
+        raise IngestError(f"{source.location}: all {report.read} records were rejected, so nothing "
+                          f"was published and what was published before stays: {shown}{more}")
     return digests
 
 
@@ -137,17 +142,22 @@ def _map_item(mapper: Mapper, item: Item, first_seen: dict[tuple[str, str], str]
         raise RecordError("must be a JSON object with an id and a name; got "
                           f"{json.dumps(item.data['_value'])[:40]}", record=item.locator)
     ident = item.data.get("id")
-    if item.kind == "service" and isinstance(ident, str) and ident.strip():
-        key = ("service", ident.strip().lower())
+    if isinstance(ident, str) and ident.strip():
+        key = (item.kind, ident.strip().lower())
         if key in first_seen:
             raise RecordError(f"duplicate id {ident}: already used by {first_seen[key]}; ids must be "
                               "unique, so this record was not loaded", record=item.locator, field="id")
+    if item.kind in ("local_offer", "information"):
+        from .profile import map_profile_item
+
+        return map_profile_item(mapper, item)
     handler = {"service": mapper.map_service, "organization": mapper.map_organization,
                "location": mapper.map_location, "taxonomy": mapper.map_taxonomy,
-               "taxonomy_term": mapper.map_taxonomy_term}[item.kind]
+               "taxonomy_term": mapper.map_taxonomy_term,
+               "service_at_location": mapper.map_service_at_location}[item.kind]
     records = handler(item.data, item.locator)
-    if item.kind == "service" and isinstance(ident, str):
-        first_seen[("service", ident.strip().lower())] = item.locator
+    if isinstance(ident, str) and ident.strip():
+        first_seen[(item.kind, ident.strip().lower())] = item.locator
     return records
 
 

@@ -17,7 +17,7 @@ from localoffer.http import allowed_hosts, fetch
 from .jsonfile import items_of, page_items, parse_json
 from .records import Item
 
-FORMATS = ("json", "api", "tabular", "spreadsheet", "rdf")
+FORMATS = ("json", "api", "tabular", "spreadsheet", "rdf", "profile")
 RDF_SUFFIXES = {".ttl": "ttl", ".nt": "nt", ".nq": "nq", ".trig": "trig", ".jsonld": "jsonld",
                 ".rdf": "rdf", ".owl": "rdf", ".n3": "n3"}
 Progress = Callable[[int, int | None], None]
@@ -47,6 +47,10 @@ class Source:
             from .tabular import read_tabular
 
             yield from read_tabular(Path(self.location), self._hash)
+        elif self.kind == "profile":
+            from .profile import read_profile
+
+            yield from read_profile(Path(self.location), self._hash)
         elif self.kind == "spreadsheet":
             from .spreadsheet import read_spreadsheet
 
@@ -149,6 +153,8 @@ def detect_format(location: str) -> str:
     if path.name == "datapackage.json":
         return "tabular"
     suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return "profile"
     if suffix in (".csv", ".xlsx"):
         return "spreadsheet"
     if suffix in RDF_SUFFIXES:

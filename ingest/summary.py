@@ -5,13 +5,16 @@ from __future__ import annotations
 from .pipeline import IngestReport
 
 
+PLURALS = {"information": "information resources", "local_offer": "Local Offer nodes",
+           "taxonomy": "taxonomies", "triples": "triples"}
+
+
 def summarise(report: IngestReport) -> str:
     """A few lines: what was read, loaded, rejected and changed."""
     lines = [f"source     {report.source}", f"graph      <{report.graph}>",
              f"authority  {report.authority}",
              f"read       {report.read} records"]
-    loaded = ", ".join(f"{n} {k}s" if not k.endswith("s") else f"{n} {k}"
-                       for k, n in sorted(report.counts.items()))
+    loaded = ", ".join(f"{n} {PLURALS.get(k, k + 's')}" for k, n in sorted(report.counts.items()))
     lines.append(f"loaded     {loaded or 'nothing'} ({report.triples} triples)")
     lines.append(f"rejected   {len(report.rejected)} records")
     if report.unchanged:

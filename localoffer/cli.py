@@ -59,7 +59,7 @@ def main(ctx: click.Context, store: str | None, base_uri: str | None) -> None:
 @main.command()
 @click.argument("source")
 @click.option("--authority", required=True, help="ONS GSS code of the council, e.g. E06000023.")
-@click.option("--format", "fmt", type=click.Choice(["json", "api", "tabular", "spreadsheet", "rdf"]),
+@click.option("--format", "fmt", type=click.Choice(["json", "api", "tabular", "spreadsheet", "rdf", "profile"]),
               help="Reader to use (guessed from the name when omitted).")
 @click.option("--source-id", help="Name of the source's graph (default: authority and format).")
 @click.option("--mapping", type=click.Path(path_type=Path, exists=True, dir_okay=False),

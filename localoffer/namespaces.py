@@ -37,7 +37,7 @@ KINDS = frozenset({
     "service", "organization", "location", "service-at-location", "contact", "phone",
     "schedule", "service-area", "language", "funding", "cost-option", "program",
     "required-document", "accessibility", "address", "taxonomy", "taxonomy-term", "attribute",
-    "organization-identifier", "authority", "local-offer", "url", "change",
+    "organization-identifier", "authority", "local-offer", "information", "url", "change",
 })
 
 GSS_CODE = re.compile(r"^[EWSN]\d{8}$")

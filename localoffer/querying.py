@@ -9,7 +9,7 @@ import pyoxigraph as ox
 
 from localoffer.errors import QueryError
 from localoffer.sparqlguard import check_read_query
-from localoffer.store import Store
+from localoffer.store import Store, is_graph_result
 
 RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
                   "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
@@ -34,7 +34,7 @@ def run_query(store: Store, text: str, fmt: str, out: IO[bytes]) -> None:
     """Run *text* and write the results to *out* as table, json, csv, tsv (SELECT/ASK) or as
     Turtle/N-Triples/JSON-LD (CONSTRUCT/DESCRIBE)."""
     result = execute(store, text)
-    if isinstance(result, ox.QueryTriples):
+    if is_graph_result(result):
         result.serialize(out, GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE))
         return
     if isinstance(result, ox.QueryBoolean):

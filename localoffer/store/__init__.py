@@ -13,6 +13,38 @@ from pathlib import Path
 from typing import IO, Any
 
 from localoffer.config import Settings
+from localoffer.errors import StoreError
+
+DEFAULT_GRAPH = ""
+"""Graph name meaning the store's own default graph (the triples outside every named graph),
+accepted by the write-session methods, `dump` and `query(default_graph=...)`."""
+
+
+class StoreBusyError(StoreError):
+    """Another writer holds the store; trying again later may succeed."""
+
+
+class GraphResult:
+    """CONSTRUCT/DESCRIBE results read from a remote store: iterate its pyoxigraph Triples,
+    or serialize them like pyoxigraph's QueryTriples."""
+
+    def __init__(self, triples: list[Any]) -> None:
+        self.triples = triples
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.triples)
+
+    def serialize(self, output: IO[bytes] | None = None, format: Any = None) -> bytes | None:  # noqa: A002
+        import pyoxigraph as ox
+
+        return ox.serialize(self.triples, output, format or ox.RdfFormat.N_TRIPLES)
+
+
+def is_graph_result(result: Any) -> bool:
+    """True for CONSTRUCT/DESCRIBE results, from either backend."""
+    import pyoxigraph as ox
+
+    return isinstance(result, (ox.QueryTriples, GraphResult))
 
 
 class WriteSession(ABC):
@@ -31,8 +63,8 @@ class WriteSession(ABC):
         """Remove a named graph if it exists."""
 
     @abstractmethod
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL 1.1 Update inside the session."""
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
+        """Run a SPARQL 1.1 Update inside the session (relative IRIs resolved against *base_iri*)."""
 
     @abstractmethod
     def query(self, sparql: str) -> Any:
@@ -65,6 +97,10 @@ class Store(ABC):
     def dump(self, out: IO[bytes], fmt: str = "nq", graph: str | None = None) -> None:
         """Serialise the whole store (N-Quads/TriG) or one graph or the union (Turtle/N-Triples)."""
 
+    def modified(self) -> float | None:
+        """When the published data last changed (POSIX time), if the backend knows."""
+        return None
+
     def count(self, graph: str | None = None) -> int:
         """Number of triples in *graph*, or quads in the whole store."""
         where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
@@ -83,13 +119,13 @@ class Store(ABC):
 
 
 def open_store(settings: Settings) -> Store:
-    """Open the store the settings name: a folder for the embedded Oxigraph store."""
+    """Open the store the settings name: a folder (embedded Oxigraph) or a
+    `sparql+http(s)://` URL of a remote SPARQL store's query endpoint."""
     location = settings.store
     if location.startswith(("sparql+http://", "sparql+https://")):
-        from localoffer.errors import ConfigError
+        from localoffer.store.remote import RemoteStore
 
-        raise ConfigError(f"remote SPARQL stores ({location}) are not supported yet; "
-                          "use a folder path for the embedded store")
+        return RemoteStore(settings)
     from localoffer.store.embedded import EmbeddedStore
 
     return EmbeddedStore(Path(location))

@@ -29,7 +29,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from localoffer.errors import StoreError
-from localoffer.store import Store, WriteSession
+from localoffer.store import DEFAULT_GRAPH, Store, StoreBusyError, WriteSession
 
 FORMATS = {
     "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE,
@@ -37,6 +37,10 @@ FORMATS = {
     "n3": ox.RdfFormat.N3,
 }
 KEEP_VERSIONS = 3
+
+
+def _graph_node(graph: str) -> ox.NamedNode | ox.DefaultGraph:
+    return ox.DefaultGraph() if graph == DEFAULT_GRAPH else ox.NamedNode(graph)
 
 
 class EmbeddedSession(WriteSession):
@@ -51,13 +55,11 @@ class EmbeddedSession(WriteSession):
         gc.collect()
 
     def replace_graph(self, graph: str, ntriples: Path) -> None:
-        node = ox.NamedNode(graph)
-        if self.db.contains_named_graph(node):
-            self.db.remove_graph(node)
+        self.drop_graph(graph)
         self.load(graph, ntriples, "nt")
 
     def load(self, graph: str, data: Path | bytes, fmt: str = "nt") -> None:
-        node = ox.NamedNode(graph)
+        node = _graph_node(graph)
         kwargs: dict[str, Any] = {"format": FORMATS[fmt]}
         if fmt not in ("nq", "trig"):
             kwargs["to_graph"] = node
@@ -68,16 +70,19 @@ class EmbeddedSession(WriteSession):
                 self.db.bulk_load(data, **kwargs)
         except SyntaxError as exc:
             raise StoreError(f"cannot load data into <{graph}>: {exc}") from None
-        if not self.db.contains_named_graph(node) and fmt not in ("nq", "trig"):
+        if (isinstance(node, ox.NamedNode) and not self.db.contains_named_graph(node)
+                and fmt not in ("nq", "trig")):
             self.db.add_graph(node)
 
     def drop_graph(self, graph: str) -> None:
-        node = ox.NamedNode(graph)
-        if self.db.contains_named_graph(node):
+        node = _graph_node(graph)
+        if isinstance(node, ox.DefaultGraph):
+            self.db.clear_graph(node)
+        elif self.db.contains_named_graph(node):
             self.db.remove_graph(node)
 
-    def update(self, sparql: str) -> None:
-        self.db.update(sparql)
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
+        self.db.update(sparql, base_iri=base_iri)
 
     def query(self, sparql: str) -> Any:
         return self.db.query(sparql, use_default_graph_as_union=True)
@@ -121,7 +126,7 @@ class EmbeddedStore(Store):
         db = self._snapshot()
         kwargs: dict[str, Any] = {}
         if default_graph is not None:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+            kwargs["default_graph"] = [_graph_node(g) for g in default_graph]
         else:
             kwargs["use_default_graph_as_union"] = True
         if named_graphs is not None:
@@ -135,12 +140,18 @@ class EmbeddedStore(Store):
     def version(self) -> str:
         return self._current_name() or "empty"
 
+    def modified(self) -> float | None:
+        try:
+            return (self.root / "CURRENT").stat().st_mtime
+        except OSError:
+            return None
+
     def dump(self, out: IO[bytes], fmt: str = "nq", graph: str | None = None) -> None:
         db = self._snapshot()
         if fmt in ("nq", "trig") and graph is None:
             db.dump(out, FORMATS[fmt])
         elif graph is not None:
-            db.dump(out, FORMATS[fmt], from_graph=ox.NamedNode(graph))
+            db.dump(out, FORMATS[fmt], from_graph=_graph_node(graph))
         else:
             result = db.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
                               use_default_graph_as_union=True)
@@ -164,7 +175,7 @@ class EmbeddedStore(Store):
             try:
                 fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise StoreError(f"another process is writing to the store at {self.root}; "
+                raise StoreBusyError(f"another process is writing to the store at {self.root}; "
                                  "wait for it to finish") from None
             current = self._current_name()
             self._prune(versions, current)

@@ -1,0 +1,270 @@
+"""A remote SPARQL 1.1 store behind the same interface as the embedded one: queries over the
+SPARQL Protocol, writes through the Graph Store HTTP Protocol (into staging graphs) and one
+SPARQL Update that swaps them in.
+
+Server kinds differ in where their endpoints are and in a few dialect details; each difference
+is handled where it matters and marked "kind:". The kind is guessed from the query endpoint's
+path unless LOCALOFFER_STORE_KIND names it."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+import requests
+
+from localoffer import namespaces as ns
+from localoffer.config import Settings
+from localoffer.errors import ConfigError, QueryError, StoreError
+from localoffer.store import GraphResult, Store, WriteSession
+
+MIME = {"nt": "application/n-triples", "ttl": "text/turtle", "nq": "application/n-quads",
+        "trig": "application/trig", "jsonld": "application/ld+json", "rdf": "application/rdf+xml"}
+KINDS = ("oxigraph", "virtuoso", "fuseki", "graphdb", "neptune", "generic")
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where a server answers queries, updates and Graph Store Protocol requests."""
+
+    kind: str
+    query: str
+    update: str
+    gsp: str | None
+    graph_param: str = "graph"
+
+
+def infer_endpoints(url: str, kind: str | None = None, update: str | None = None,
+                    gsp: str | None = None) -> Endpoints:
+    """The endpoints for a `sparql+http(s)://` store URL naming the query endpoint."""
+    query = url.removeprefix("sparql+")
+    path = urlsplit(query).path.rstrip("/")
+    root = query[: len(query) - len(urlsplit(query).path)] if urlsplit(query).path else query
+    if kind is None:
+        if path.endswith("/query") and path.count("/") == 1:
+            kind = "oxigraph"
+        elif path == "/sparql" and urlsplit(query).port == 8890:
+            kind = "virtuoso"
+        elif "/repositories/" in path:
+            kind = "graphdb"
+        elif path.endswith(("/query", "/sparql")) and path.count("/") >= 2:
+            kind = "fuseki"
+        else:
+            kind = "generic"
+    if kind not in KINDS:
+        raise ConfigError(f"LOCALOFFER_STORE_KIND={kind!r}: choose one of {', '.join(KINDS)}")
+    base = query.rsplit("/", 1)[0]
+    if kind == "oxigraph":
+        guess = Endpoints(kind, query, f"{base}/update", f"{base}/store")
+    elif kind == "virtuoso":
+        # kind: Virtuoso takes updates on /sparql and the GSP on /sparql-graph-crud with
+        # `graph-uri` instead of `graph`.
+        guess = Endpoints(kind, query, query, f"{root}/sparql-graph-crud", "graph-uri")
+    elif kind == "fuseki":
+        guess = Endpoints(kind, query, f"{base}/update", f"{base}/data")
+    elif kind == "graphdb":
+        guess = Endpoints(kind, query, f"{query}/statements", f"{query}/rdf-graphs/service")
+    else:
+        # kind: Neptune and unknown servers: updates on the query endpoint, no GSP (data is
+        # sent as INSERT DATA in chunks instead).
+        guess = Endpoints(kind, query, query, None)
+    return Endpoints(guess.kind, guess.query, update or guess.update, gsp or guess.gsp,
+                     guess.graph_param)
+
+
+class RemoteSession(WriteSession):
+    """Uploads go to staging graphs at once; the swap is one SPARQL Update at the end."""
+
+    def __init__(self, store: RemoteStore) -> None:
+        self.store = store
+        self.staged: list[str] = []
+        self.ops: list[str] = []
+
+    def _stage(self, data: Path | bytes, fmt: str) -> str:
+        staging = f"{self.store.base}/graph/staging/{uuid.uuid4()}"
+        self.staged.append(staging)
+        self.store.put_graph(staging, data, fmt)
+        return staging
+
+    def replace_graph(self, graph: str, ntriples: Path) -> None:
+        staging = self._stage(ntriples, "nt")
+        self.ops.append(f"DROP SILENT GRAPH <{graph}>")
+        self.ops.append(f"ADD <{staging}> TO <{graph}>")
+        self.ops.append(f"DROP SILENT GRAPH <{staging}>")
+
+    def load(self, graph: str, data: Path | bytes, fmt: str = "nt") -> None:
+        if fmt in ("nq", "trig"):
+            raise StoreError("loading quads into a remote store: split them by graph first")
+        staging = self._stage(data, fmt)
+        self.ops.append(f"ADD <{staging}> TO <{graph}>")
+        self.ops.append(f"DROP SILENT GRAPH <{staging}>")
+
+    def drop_graph(self, graph: str) -> None:
+        self.ops.append(f"DROP SILENT GRAPH <{graph}>")
+
+    def update(self, sparql: str) -> None:
+        self.ops.append(sparql.strip().rstrip(";"))
+
+    def query(self, sparql: str) -> Any:
+        return self.store.query(sparql)
+
+    def commit(self) -> None:
+        marker = f"{self.store.base}/graph/meta"
+        self.ops.append(f"DELETE WHERE {{ GRAPH <{marker}> {{ <{marker}> <{ns.LO}storeVersion> ?v }} }}")
+        self.ops.append(f'INSERT DATA {{ GRAPH <{marker}> {{ <{marker}> <{ns.LO}storeVersion> '
+                        f'"{uuid.uuid4()}" }} }}')
+        self.store.run_update(" ;\n".join(self.ops))
+
+    def abort(self) -> None:
+        for staging in self.staged:
+            try:
+                self.store.run_update(f"DROP SILENT GRAPH <{staging}>")
+            except StoreError:
+                pass
+
+
+class RemoteStore(Store):
+    """Any SPARQL 1.1 store reached over HTTP; see the module docstring."""
+
+    def __init__(self, settings: Settings) -> None:
+        extra = settings.extra
+        self.base = settings.base
+        self.endpoints = infer_endpoints(settings.store, extra.get("store_kind"),
+                                         extra.get("update_endpoint"), extra.get("gsp_endpoint"))
+        self.timeout = settings.http_timeout
+        self.retries = settings.http_retries
+        self.http = requests.Session()
+        token, user = extra.get("store_token"), extra.get("store_user")
+        if token:
+            self.http.headers["Authorization"] = f"Bearer {token}"
+        elif user:
+            password = str(extra.get("store_password", ""))
+            if str(extra.get("store_auth", "basic")).lower() == "digest":
+                self.http.auth = requests.auth.HTTPDigestAuth(str(user), password)
+            else:
+                self.http.auth = (str(user), password)
+
+    # -- HTTP ----------------------------------------------------------------------------
+    def _send(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> requests.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.http.request(method, url, timeout=self.timeout, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if not idempotent or attempt > self.retries:
+                    raise StoreError(f"the SPARQL store at {url} is unreachable: "
+                                     f"{exc.__class__.__name__}") from None
+            else:
+                if response.status_code < 500 or not idempotent or attempt > self.retries:
+                    return response
+            time.sleep(min(0.25 * 2 ** (attempt - 1), 4.0))
+
+    def run_update(self, sparql: str) -> None:
+        """Send one SPARQL Update request (not retried: it may have taken effect)."""
+        r = self._send("POST", self.endpoints.update, idempotent=False, data={"update": sparql})
+        if r.status_code >= 300:
+            raise StoreError(f"the SPARQL store refused an update (HTTP {r.status_code}): {r.text[:500]}")
+
+    def put_graph(self, graph: str, data: Path | bytes, fmt: str) -> None:
+        """Create or replace *graph* with the data (GSP PUT, or INSERT DATA where no GSP)."""
+        body = data.read_bytes() if isinstance(data, Path) else data
+        if self.endpoints.gsp is None:
+            self._insert_data(graph, body, fmt)
+            return
+        r = self._send("PUT", self.endpoints.gsp, idempotent=True,
+                       params={self.endpoints.graph_param: graph}, data=body,
+                       headers={"Content-Type": MIME[fmt]})
+        if r.status_code >= 300:
+            raise StoreError(f"the SPARQL store refused data for <{graph}> "
+                             f"(HTTP {r.status_code}): {r.text[:500]}")
+
+    def _insert_data(self, graph: str, body: bytes, fmt: str, chunk: int = 1000) -> None:
+        triples = [f"{t.subject} {t.predicate} {t.object} ." for t in ox.parse(body, format=_rdf_format(fmt))]
+        for i in range(0, len(triples), chunk):
+            part = "\n".join(triples[i:i + chunk])
+            self.run_update(f"INSERT DATA {{ GRAPH <{graph}> {{ {part} }} }}")
+
+    # -- reading -------------------------------------------------------------------------
+    def query(self, sparql: str, *, default_graph: Sequence[str] | None = None,
+              named_graphs: Sequence[str] | None = None) -> Any:
+        form: dict[str, Any] = {"query": sparql}
+        if default_graph:
+            form["default-graph-uri"] = list(default_graph)
+        elif self.endpoints.kind == "oxigraph":
+            # kind: Oxigraph server's default graph is its own; ask for the union explicitly.
+            form["union-default-graph"] = ""
+        if named_graphs:
+            form["named-graph-uri"] = list(named_graphs)
+        accept = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8"
+        r = self._send("POST", self.endpoints.query, idempotent=True, data=form,
+                       headers={"Accept": accept})
+        if r.status_code == 400:
+            raise QueryError(f"the SPARQL store rejected the query: {r.text[:500]}")
+        if r.status_code >= 300:
+            raise StoreError(f"the SPARQL store failed (HTTP {r.status_code}): {r.text[:500]}")
+        ctype = r.headers.get("Content-Type", "").split(";")[0].strip()
+        if ctype in ("application/sparql-results+json", "application/json"):
+            return ox.parse_query_results(r.content, format=ox.QueryResultsFormat.JSON)
+        if ctype == "application/sparql-results+xml":
+            return ox.parse_query_results(r.content, format=ox.QueryResultsFormat.XML)
+        fmt = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "ttl",
+               "application/rdf+xml": "rdf", "application/ld+json": "jsonld"}.get(ctype)
+        if fmt is None:
+            raise StoreError(f"the SPARQL store answered with an unexpected type {ctype!r}")
+        return GraphResult(list(ox.parse(r.content, format=_rdf_format(fmt))))
+
+    def named_graphs(self) -> list[str]:
+        rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        prefix = f"{self.base}/graph/"
+        # kind: Virtuoso lists its system graphs too; only ours count.
+        return sorted(r["g"].value for r in rows if r["g"].value.startswith(prefix)
+                      and "/graph/staging/" not in r["g"].value)
+
+    def version(self) -> str:
+        marker = f"{self.base}/graph/meta"
+        rows = list(self.query(f"SELECT ?v WHERE {{ GRAPH <{marker}> {{ <{marker}> "
+                               f"<{ns.LO}storeVersion> ?v }} }}"))
+        return rows[0]["v"].value if rows else "empty"
+
+    def dump(self, out: IO[bytes], fmt: str = "nq", graph: str | None = None) -> None:
+        graphs = [graph] if graph else self.named_graphs()
+        quads: list[ox.Quad] = []
+        for g in graphs:
+            result = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
+            node = ox.NamedNode(g)
+            quads.extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in result)
+        if fmt in ("nq", "trig"):
+            ox.serialize(quads, out, _rdf_format(fmt))
+        else:
+            ox.serialize({ox.Triple(q.subject, q.predicate, q.object) for q in quads}, out, _rdf_format(fmt))
+
+    @contextmanager
+    def write(self) -> Iterator[WriteSession]:
+        session = RemoteSession(self)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.abort()
+            raise
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _rdf_format(fmt: str) -> ox.RdfFormat:
+    from localoffer.store.embedded import FORMATS
+
+    return FORMATS[fmt]
+
+
+__all__ = ["RemoteStore", "infer_endpoints", "Endpoints", "io"]
