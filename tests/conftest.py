@@ -1,4 +1,5 @@
-"""Shared fixtures: settings on a temp store, the CLI runner, the repository's data folders."""
+"""Shared fixtures: settings on a temp store (and on each store backend), the CLI runner,
+the repository's data folders."""
 
 from __future__ import annotations
 
@@ -44,6 +45,31 @@ def store(settings: Settings) -> Iterator[Store]:
     s.close()
 
 
+@pytest.fixture(params=["embedded", "oxigraph-server", "virtuoso"])
+def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for each store backend: the embedded store, `oxigraph serve`, Virtuoso."""
+    from .backends import clear_test_graphs
+
+    if request.param == "embedded":
+        return load_settings({"store": str(tmp_path / "store"), "base_uri": BASE}, environ={})
+    fixture = "oxigraph_url" if request.param == "oxigraph-server" else "virtuoso_url"
+    url = request.getfixturevalue(fixture)
+    kind = "oxigraph" if request.param == "oxigraph-server" else "virtuoso"
+    clear_test_graphs(url, kind)
+    return load_settings({"store": url, "base_uri": BASE, "store_kind": kind}, environ={})
+
+
+@pytest.fixture
+def backend_store(backend_settings: Settings) -> Iterator[Store]:
+    s = open_store(backend_settings)
+    yield s
+    s.close()
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+# The server fixtures live beside the backends they start; imported last (they use BASE).
+from .backends import oxigraph_url, virtuoso_url  # noqa: E402, F401

@@ -24,6 +24,7 @@ import requests
 from localoffer import namespaces as ns
 from localoffer.config import Settings
 from localoffer.errors import ConfigError, QueryError, StoreError
+from localoffer.sparqlguard import query_form
 from localoffer.store import GraphResult, Store, WriteSession
 
 MIME = {"nt": "application/n-triples", "ttl": "text/turtle", "nq": "application/n-quads",
@@ -204,7 +205,12 @@ class RemoteStore(Store):
             form["union-default-graph"] = ""
         if named_graphs:
             form["named-graph-uri"] = list(named_graphs)
-        accept = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8"
+        # kind: Virtuoso answers CONSTRUCT in SPARQL JSON when that is acceptable, so ask for
+        # a graph format when the query makes a graph.
+        if query_form(sparql) in ("CONSTRUCT", "DESCRIBE"):
+            accept = "application/n-triples, text/turtle;q=0.9"
+        else:
+            accept = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
         r = self._send("POST", self.endpoints.query, idempotent=True, data=form,
                        headers={"Accept": accept})
         if r.status_code == 400:

@@ -1,0 +1,84 @@
+"""The same ingest, query and publishing behaviour on every store backend: embedded Oxigraph,
+`oxigraph serve` and Virtuoso (the remote ones reached over the SPARQL protocols)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import rdflib
+import requests
+
+from localoffer.errors import IngestError
+from localoffer.ingest.pipeline import ingest
+from localoffer.querying import run_query
+
+from ..conftest import BASE, SAMPLES
+from ..servers import free_port, localoffer_cmd, running
+
+NL = SAMPLES / "north-lincolnshire-services-2024-12.json"
+SERVICES = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a <https://schema.org/Service> }"
+
+
+def _count(store, query=SERVICES) -> int:
+    return int(next(iter(store.query(query)))["n"].value)
+
+
+def test_ingest_query_reingest(backend_store, backend_settings):
+    report = ingest(backend_store, backend_settings, str(NL), authority="E06000013")
+    assert report.counts["service"] == 738
+    assert _count(backend_store) == 738
+    version = backend_store.version()
+    again = ingest(backend_store, backend_settings, str(NL), authority="E06000013")
+    assert again.unchanged and backend_store.version() == version
+    graphs = backend_store.named_graphs()
+    assert f"{BASE.rstrip('/')}/graph/source/e06000013-json" in graphs
+    assert not [g for g in graphs if "/staging/" in g]
+
+
+def test_replacement_is_whole_and_failure_changes_nothing(backend_store, backend_settings, tmp_path):
+    ingest(backend_store, backend_settings, str(NL), authority="E06000013")
+    subset = tmp_path / "subset.json"
+    subset.write_text(json.dumps(json.loads(NL.read_text())[:100]))
+    report = ingest(backend_store, backend_settings, str(subset), authority="E06000013")
+    assert report.removed["service"] == 638
+    assert _count(backend_store) == 100
+    version = backend_store.version()
+    broken = tmp_path / "broken.json"
+    broken.write_text(subset.read_text()[:5000])
+    with pytest.raises(IngestError, match="truncated"):
+        ingest(backend_store, backend_settings, str(broken), authority="E06000013")
+    assert backend_store.version() == version and _count(backend_store) == 100
+
+
+def test_query_results_and_dump(backend_store, backend_settings):
+    ingest(backend_store, backend_settings, str(NL), authority="E06000013")
+    out = io.BytesIO()
+    run_query(backend_store, "CONSTRUCT { ?s <https://schema.org/name> ?n } WHERE { "
+              "?s a <https://schema.org/Service> ; <https://schema.org/name> ?n }", "ttl", out)
+    assert len(rdflib.Graph().parse(data=out.getvalue(), format="turtle")) == 738
+    dump = io.BytesIO()
+    backend_store.dump(dump, "nq")
+    ds = rdflib.Dataset()
+    ds.parse(data=dump.getvalue(), format="nquads")
+    graphs = {str(q[3]) for q in ds.quads((None, None, None, None))}
+    assert f"{BASE.rstrip('/')}/graph/source/e06000013-json" in graphs
+
+
+@pytest.mark.server
+def test_publisher_serves_any_backend(backend_store, backend_settings, tmp_path):
+    ingest(backend_store, backend_settings, str(NL), authority="E06000013")
+    port = free_port()
+    env = {"LOCALOFFER_STORE": backend_settings.store, "LOCALOFFER_BASE_URI": BASE,
+           "LOCALOFFER_STORE_KIND": str(backend_settings.extra.get("store_kind", ""))}
+    if not env["LOCALOFFER_STORE_KIND"]:
+        del env["LOCALOFFER_STORE_KIND"]
+    with running(localoffer_cmd("serve", "--port", str(port)), f"http://127.0.0.1:{port}/",
+                 env=env, log=tmp_path / "serve.log"):
+        r = requests.get(f"http://127.0.0.1:{port}/sparql", params={"query": SERVICES},
+                         headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert r.status_code == 200, r.text
+        assert r.json()["results"]["bindings"][0]["n"]["value"] == "738"
+        page = requests.get(f"http://127.0.0.1:{port}/", headers={"Accept": "application/json"}, timeout=30)
+        assert page.json()["authorities"][0]["services"] == 738
