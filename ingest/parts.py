@@ -40,7 +40,7 @@ class Parts:
             o.add(s, S.faxNumber, lit(number))
         o.text(s, S.description, d, "description", html=True)
         for lang in o.items(d, "languages"):
-            o.add(s, S.availableLanguage, self.language(lang, o, f"{s}-lang-{_slug(lang)}"))
+            o.add(s, S.availableLanguage, self.language(lang, o, f"{s[:-1]}-lang-{_slug(lang)}>"))
         return s
 
     def contact(self, d: dict[str, Any], out: Out, fallback: str) -> str:
@@ -53,7 +53,7 @@ class Parts:
         o.text(s, H.department, d, "department")
         o.text(s, S.email, d, "email")
         for i, phone in enumerate(o.items(d, "phones")):
-            p = self.phone(phone, o, f"{s}-phone-{i}")
+            p = self.phone(phone, o, f"{s[:-1]}-phone-{i}>")
             o.add(s, H.phone, p)
         return s
 
@@ -264,12 +264,18 @@ class Parts:
 
     # -- geometry ------------------------------------------------------------------------
     def geo(self, d: dict[str, Any], o: Out, s: str) -> None:
-        lat = o.number(s, WGS.lat, d, "latitude", "decimal", "51.4545")
-        lon = o.number(s, WGS.long, d, "longitude", "decimal", "-2.5879")
+        probe = Out(o.record, o.entity)
+        lat = probe.number(s, WGS.lat, d, "latitude", "decimal", "51.4545")
+        lon = probe.number(s, WGS.long, d, "longitude", "decimal", "-2.5879")
+        if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            # Not WGS84 degrees (the HSDS examples use latitude 100, longitude 101): keep the
+            # values as published, but make no point of them and do not lose the record.
+            o.add(s, H.latitude, typed(lat, "decimal"))
+            o.add(s, H.longitude, typed(lon, "decimal"))
+            return
+        o.lines.extend(probe.lines)
         if lat is None or lon is None:
             return
-        if not (-90 <= lat <= 90) or not (-180 <= lon <= 180):
-            raise o.fault("latitude", f"latitude {lat} / longitude {lon} are not WGS84 degrees")
         g = f"{s[:-1]}-geo>"
         o.add(s, S.geo, g)
         o.kind(g, S.GeoCoordinates)
