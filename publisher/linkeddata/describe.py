@@ -1,0 +1,176 @@
+"""The document about a resource: its concise bounded description (its own triples, followed
+through the nodes it owns: blank nodes, the `-audience`/`-geo`/`#...` IRIs minted under its
+own IRI, and the HSDS sub-objects hung off it by part-of properties such as schema:offers),
+the resources that point at it, and the labels of everything it links to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from localoffer import namespaces as ns
+from localoffer.store import Store
+
+from .vocab import LABEL_PROPERTIES
+
+RDF_TYPE = ns.RDF + "type"
+S = ns.SCHEMA
+# Objects of these properties are parts of their subject (HSDS sub-objects), not things of their own.
+PART_OF = frozenset(S + p for p in (
+    "audience", "offers", "availableChannel", "hoursAvailable", "openingHoursSpecification",
+    "specialOpeningHoursSpecification", "address", "geo", "contactPoint", "servicePhone",
+    "amenityFeature", "availableLanguage", "areaServed", "priceSpecification", "identifier", "review",
+)) | frozenset((ns.HSDS + "contact", ns.HSDS + "phone", ns.HSDS + "funding", ns.HSDS + "attribute",
+                ns.CPSV + "hasInput", ns.GEO + "hasGeometry"))
+# Things with pages of their own are never swallowed into another's description.
+TOP_LEVEL = frozenset((S + "Service", S + "Organization", ns.LO + "LocalAuthority", ns.LO + "LocalOffer"))
+MAX_ROUNDS = 5
+MAX_TRIPLES = 5000
+MAX_INVERSE = 200
+
+
+@dataclass
+class Description:
+    """The triples of a document and what the pages need to show it."""
+
+    subject: str
+    triples: list[ox.Triple] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    inverse: list[ox.Triple] = field(default_factory=list)
+    inverse_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        """True when the store says anything about the subject."""
+        return any(isinstance(t.subject, ox.NamedNode) and t.subject.value == self.subject
+                   for t in self.triples)
+
+    def all_triples(self) -> list[ox.Triple]:
+        """The document's triples: the description, what points at it, and labels."""
+        labelled = [ox.Triple(ox.NamedNode(iri), ox.NamedNode(ns.RDFS + "label"), ox.Literal(text))
+                    for iri, text in sorted(self.labels.items()) if iri in self.linked()]
+        return self.triples + self.inverse + labelled
+
+    def linked(self) -> set[str]:
+        """The IRIs the description links to (objects and types) and the subjects pointing at it."""
+        out = {t.object.value for t in self.triples if isinstance(t.object, ox.NamedNode)}
+        out |= {t.subject.value for t in self.inverse if isinstance(t.subject, ox.NamedNode)}
+        return out - self.owned_iris()
+
+    def owned_iris(self) -> set[str]:
+        """The subject and the IRIs of the nodes it owns."""
+        return {t.subject.value for t in self.triples if isinstance(t.subject, ox.NamedNode)}
+
+
+def values_block(var: str, iris: Iterable[str]) -> str:
+    """`VALUES ?var { <a> <b> }` with each IRI written by pyoxigraph (checked and escaped)."""
+    return f"VALUES ?{var} {{ {' '.join(str(ox.NamedNode(i)) for i in iris)} }}"
+
+
+def owns(root: str, node: Any, predicate: str) -> bool:
+    """True when *node* (object of *predicate*) is part of the description of *root*."""
+    if isinstance(node, ox.BlankNode):
+        return True
+    if not isinstance(node, ox.NamedNode):
+        return False
+    return predicate in PART_OF or node.value.startswith((root + "-", root + "#"))
+
+
+def describe(store: Store, subject: str, *, inverse: bool = True) -> Description:
+    """The concise bounded description of *subject* with labels (see the module docstring)."""
+    desc = Description(subject)
+    seen_triples: set[tuple[str, str, str]] = set()
+    visited: set[str] = set()
+    frontier = [subject]
+    for _ in range(MAX_ROUNDS):
+        if not frontier or len(desc.triples) >= MAX_TRIPLES:
+            break
+        visited.update(frontier)
+        found = _round(store, frontier)
+        next_frontier: list[str] = []
+        for s, triples in found.items():
+            types = {t.object.value for t in triples if t.predicate.value == RDF_TYPE}
+            if s != subject and types & TOP_LEVEL:
+                continue
+            for t in triples:
+                key = (str(t.subject), str(t.predicate), str(t.object))
+                if key in seen_triples:
+                    continue
+                seen_triples.add(key)
+                desc.triples.append(t)
+                o = t.object
+                if isinstance(o, ox.NamedNode) and o.value not in visited \
+                        and t.subject == ox.NamedNode(s) and owns(subject, o, t.predicate.value):
+                    next_frontier.append(o.value)
+        frontier = list(dict.fromkeys(next_frontier))
+    if inverse and desc.triples:
+        _inverse(store, desc)
+    _labels(store, desc)
+    return desc
+
+
+def _round(store: Store, subjects: list[str]) -> dict[str, list[ox.Triple]]:
+    """The triples of *subjects*, with blank-node objects followed two levels down."""
+    query = f"""SELECT ?s ?p ?o ?p2 ?o2 ?p3 ?o3 WHERE {{
+      {values_block('s', subjects)}
+      ?s ?p ?o .
+      OPTIONAL {{ FILTER(isBlank(?o)) ?o ?p2 ?o2 .
+                 OPTIONAL {{ FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 }} }}
+    }}"""
+    out: dict[str, list[ox.Triple]] = {s: [] for s in subjects}
+    for row in store.select(query):
+        s = row["s"]
+        out[s.value].append(ox.Triple(s, row["p"], row["o"]))
+        if "p2" in row:
+            out[s.value].append(ox.Triple(row["o"], row["p2"], row["o2"]))
+        if "p3" in row:
+            out[s.value].append(ox.Triple(row["o2"], row["p3"], row["o3"]))
+    return out
+
+
+def _inverse(store: Store, desc: Description) -> None:
+    """Up to MAX_INVERSE resources pointing at the subject; counts per property."""
+    target = ox.NamedNode(desc.subject)
+    owned = desc.owned_iris()
+    counts = f"""SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }}
+                 GROUP BY ?p"""
+    for row in store.select(counts):
+        desc.inverse_counts[row["p"].value] = int(row["n"].value)
+    rows = store.select(f"""SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }}
+                            ORDER BY ?p ?s LIMIT {MAX_INVERSE + len(owned)}""")
+    for row in rows:
+        if row["s"].value not in owned:
+            desc.inverse.append(ox.Triple(row["s"], row["p"], target))
+    desc.inverse = desc.inverse[:MAX_INVERSE]
+
+
+def _labels(store: Store, desc: Description) -> None:
+    """Labels (English or untagged first) of the IRIs the document mentions."""
+    iris: set[str] = set()
+    for t in desc.triples + desc.inverse:
+        iris.add(t.predicate.value)
+        for term in (t.subject, t.object):
+            if isinstance(term, ox.NamedNode):
+                iris.add(term.value)
+    if not iris:
+        return
+    props = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+    rank: dict[str, tuple[int, int]] = {}
+    for chunk in _chunks(sorted(iris), 400):
+        query = f"SELECT ?x ?p ?l WHERE {{ {values_block('x', chunk)} VALUES ?p {{ {props} }} ?x ?p ?l }}"
+        for row in store.select(query):
+            label = row["l"]
+            lang = getattr(label, "language", None) or ""
+            score = (LABEL_PROPERTIES.index(row["p"].value), 0 if lang in ("", "en", "en-gb") else 1)
+            iri = row["x"].value
+            if iri not in rank or score < rank[iri]:
+                rank[iri] = score
+                desc.labels[iri] = label.value
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,90 @@
+"""Serving one negotiated document about a resource: RDF in the chosen format or the HTML page,
+with `Vary: Accept`, `Link` headers to the alternates, and a weak ETag tied to the data version."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Response, render_template, request
+
+from localoffer import namespaces as ns
+
+from . import glance
+from .describe import Description
+from .formats import FORMATS, Format, NoAcceptableFormat, choose
+from .render import build_tree, schema_org, script_json, serialise, summary_of, title_of
+from .site import alternates_link, href_for, not_acceptable
+from .vocab import label_for
+
+INVERSE_LABELS = {
+    ns.SCHEMA + "provider": "Services it provides",
+    ns.SCHEMA + "serviceOperator": "Services it runs",
+    ns.LO + "localAuthority": "Services in this authority's Local Offer",
+    ns.LO + "needCategory": "Services for this need",
+    ns.LO + "provisionCategory": "Services in this category",
+    ns.SCHEMA + "serviceLocation": "Services at this place",
+    ns.SCHEMA + "parentOrganization": "Organisations under it",
+    ns.SKOS + "broader": "Narrower concepts",
+    ns.SKOS + "inScheme": "Concepts in this scheme",
+    ns.SKOS + "topConceptOf": "Top concepts",
+    ns.DCTERMS + "publisher": "What it publishes",
+    ns.RDFS + "isDefinedBy": "Terms defined here",
+}
+
+
+def etag_of(version: str, *parts: object) -> str:
+    """A validator that changes with the data version and what was asked."""
+    return hashlib.sha256(repr((version, parts)).encode()).hexdigest()[:32]
+
+
+def conditional(etag: str) -> Response | None:
+    """304 when the client's copy is current."""
+    if request.if_none_match and request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+        response.set_etag(etag, weak=True)
+        response.vary.add("Accept")
+        return response
+    return None
+
+
+def respond_document(desc: Description, path: str, extension: Format | None, version: str, *,
+                     template: str = "ld/resource.html", offers: tuple[Format, ...] = FORMATS,
+                     extra: dict[str, Any] | None = None) -> Response:
+    """The document about *desc* at *path* (without extension) in the negotiated format."""
+    try:
+        fmt = choose(request.accept_mimetypes, request.args.get("_format"), extension, offers)
+    except NoAcceptableFormat as exc:
+        return not_acceptable(exc, path)
+    etag = etag_of(version, desc.subject, fmt.key, request.query_string)
+    cached = conditional(etag)
+    if cached is not None:
+        return cached
+    if fmt.key == "html":
+        body = render_template(template, **page_context(desc, path, offers), **(extra or {}))
+        response = Response(body, mimetype="text/html")
+    else:
+        response = Response(serialise(desc.all_triples(), fmt), content_type=f"{fmt.media_type}; charset=utf-8")
+    response.headers["Link"] = alternates_link(path, offers)
+    response.headers["Content-Location"] = f"{path}.{fmt.extension}"
+    response.vary.add("Accept")
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response
+
+
+def page_context(desc: Description, path: str, offers: tuple[Format, ...]) -> dict[str, Any]:
+    """What the resource template needs."""
+    inverse: dict[str, list[tuple[str, str]]] = {}
+    for t in desc.inverse:
+        s = t.subject.value
+        inverse.setdefault(t.predicate.value, []).append((desc.labels.get(s) or s, href_for(s)))
+    groups = [{"iri": p, "label": INVERSE_LABELS.get(p) or f"Linked from: {label_for(p, desc.labels)}",
+               "items": sorted(items, key=lambda i: i[0].lower()), "count": desc.inverse_counts.get(p, len(items))}
+              for p, items in sorted(inverse.items(), key=lambda kv: INVERSE_LABELS.get(kv[0], "~" + kv[0]))]
+    return {
+        "title": title_of(desc), "summary": summary_of(desc), "iri": desc.subject,
+        "tree": build_tree(desc, href_for), "facts": glance.facts(desc, href_for), "inverse": groups,
+        "alternates": [f for f in offers if f.key != "html"], "path": path,
+        "jsonld": script_json(schema_org(desc)),
+    }

@@ -1,0 +1,74 @@
+"""Dereferenceable URIs: `/id/{kind}/{id}` answers 303 See Other to `/doc/{kind}/{id}`, which
+serves the resource's document as HTML, Turtle, JSON-LD, N-Triples or RDF/XML (by extension,
+`?_format=` or Accept). `/context.jsonld` is the JSON-LD context the documents use."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, jsonify, redirect, request
+
+from .describe import describe
+from .documents import respond_document
+from .formats import split_extension
+from .render import context
+from .site import KINDS, TEMPLATE_FOLDER, not_found_page, settings, store, thing_iri
+
+bp = Blueprint("ld_resources", __name__, template_folder=TEMPLATE_FOLDER, static_folder="static",
+               static_url_path="/ld-static")
+KIND_TEMPLATES = {"authority": "ld/authority.html"}
+
+
+def minted_id(ident: str) -> str:
+    """The id as it appears in the IRI: Flask hands us the decoded path, the IRIs keep the
+    percent-encoding that `namespaces.local_id` applied (it leaves only A-Za-z0-9._~- bare)."""
+    return quote(ident, safe="")
+
+
+@bp.route("/id/<kind>/<path:ident>")
+def thing(kind: str, ident: str) -> Response:
+    """303 See Other from the thing to the document about it."""
+    target = f"{request.script_root}/doc/{kind}/{quote(ident, safe='/')}"
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    response = redirect(target, code=303)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.route("/doc/<kind>/<path:ident>")
+def document(kind: str, ident: str) -> Response:
+    """The document about /id/{kind}/{id}; a helpful 404 when the store knows nothing of it."""
+    stem, extension = split_extension(ident)
+    path = f"{request.script_root}/doc/{kind}/{quote(stem, safe='')}"
+    if kind not in KINDS:
+        return not_found_page(f"there is no kind of thing called {kind!r} here. Things are published "
+                              f"under /id/KIND/ID with KIND one of: {', '.join(sorted(KINDS))}.")
+    iri = thing_iri(kind, minted_id(stem))
+    try:
+        desc = describe(store(), iri)
+    except ValueError:
+        desc = None
+    if desc is None or not desc.found:
+        return not_found_page(
+            f"nothing is known about {iri}. It may have been removed from its council's directory, "
+            "or the address may be mistyped.",
+            suggestions=[("Search for services", f"{request.script_root}/services"),
+                         (f"Browse all {kind} records with SPARQL", f"{request.script_root}/sparql")])
+    template = KIND_TEMPLATES.get(kind, "ld/resource.html")
+    extra = {"kind": kind, "ident": stem}
+    if kind == "authority":
+        extra["code"] = stem
+    return respond_document(desc, path, extension, store().version(), template=template, extra=extra)
+
+
+@bp.route("/context.jsonld")
+def jsonld_context() -> Response:
+    """The JSON-LD context of the documents (prefixes of the namespaces used)."""
+    response = jsonify(context())
+    response.mimetype = "application/ld+json"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+__all__ = ["bp", "settings"]
