@@ -139,16 +139,48 @@ def dump(obj: Context, fmt: str, graph: str | None, output: Path | None) -> None
 @click.option("--port", type=int, help="Port (default 8080).")
 @click.option("--workers", type=int, help="gunicorn worker processes.")
 @click.option("--threads", type=int, help="Threads per worker.")
+@click.option("--query-timeout", type=float,
+              help="Seconds after which a query is stopped (default 30; LOCALOFFER_QUERY_TIMEOUT).")
 @click.option("--debug", is_flag=True, help="Flask's development server with the debugger.")
 @click.pass_obj
 def serve(obj: Context, host: str | None, port: int | None, workers: int | None,
-          threads: int | None, debug: bool) -> None:
-    """Serve the store over HTTP: landing page and the read-only SPARQL endpoint."""
+          threads: int | None, query_timeout: float | None, debug: bool) -> None:
+    """Serve the store over HTTP: landing page, /sparql, and (with LOCALOFFER_UPDATE_TOKEN)
+    /update and the Graph Store Protocol at /store."""
     from localoffer.server import run_server
 
     settings = _run(lambda: obj.settings.with_overrides(
-        {"host": host, "port": port, "workers": workers, "threads": threads}))
+        {"host": host, "port": port, "workers": workers, "threads": threads,
+         "query_timeout": query_timeout}))
     _run(lambda: run_server(settings, debug=debug))
+
+
+@main.command()
+@click.option("--authority", "authorities", multiple=True, metavar="CODE",
+              help="Only (re)compute the links that involve this authority (repeatable); "
+                   "published links between other authorities are kept.")
+@click.option("--review", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the uncertain pairs, and every decision so far, to this CSV.")
+@click.option("--decisions", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="A review CSV whose decision column says confirmed or rejected.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def link(obj: Context, authorities: tuple[str, ...], review: Path | None, decisions: Path | None,
+         fmt: str) -> None:
+    """Find the same organisations, locations and services in different authorities' offers
+    (shared identifiers first, then name and postcode) and publish them as the links graph."""
+    from localoffer.ingest.link import discover_links, publish_links, render_text, write_review
+
+    report = _run(lambda: discover_links(obj.store, obj.settings, authorities=authorities,
+                                         decisions=decisions))
+    _run(lambda: publish_links(obj.store, obj.settings, report))
+    if review:
+        rows = write_review(report, review)
+        click.echo(f"review: {rows} rows written to {review}; fill in the decision column "
+                   "(confirmed/rejected) and pass it back with --decisions", err=True)
+    click.echo(json.dumps(report.as_dict(), indent=2) if fmt == "json" else render_text(report))
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 if __name__ == "__main__":
