@@ -183,5 +183,44 @@ def link(obj: Context, authorities: tuple[str, ...], review: Path | None, decisi
         click.echo(f"warning: {warning}", err=True)
 
 
+@main.command()
+@click.option("--authority", help="ONS GSS code of the council, e.g. E06000023 (default: all data in the store).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "ttl"]), default="text",
+              show_default=True)
+@click.option("--severity", "severities", multiple=True,
+              type=click.Choice(["Violation", "Warning", "Info"], case_sensitive=False),
+              help="Show only these severities (repeatable); the counts and exit status cover all.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to a file (default stdout).")
+@click.option("--no-store", is_flag=True, help="Do not keep the report in the validation graph.")
+@click.pass_obj
+def validate(obj: Context, authority: str | None, fmt: str, severities: tuple[str, ...],
+             output: Path | None, no_store: bool) -> None:
+    """Check the Local Offer against the law and the SEND Code of Practice (the SHACL shapes
+    in shapes/). Exit status: 0 no Violation, 1 Violations found, 2 validation could not run.
+    The report is kept as RDF in the graph {base}/graph/validation/{authority}."""
+    from localoffer.reports import render
+    from localoffer.validation import EXIT_ERROR, publish_report, validate_store
+
+    try:
+        result = validate_store(obj.store, obj.settings, authority=authority)
+        text = render(result, fmt, severities=severities or None)
+        graph = None if no_store else publish_report(obj.store, obj.settings, result)
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+    except LocalOfferError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except OSError as exc:
+        click.echo(f"Error: cannot write {output}: {exc.strerror}", err=True)
+        sys.exit(EXIT_ERROR)
+    counts = result.counts
+    click.echo(f"{counts['Violation']} violations, {counts['Warning']} warnings, {counts['Info']} infos "
+               f"({result.seconds:.1f} s)" + (f"; report kept in <{graph}>" if graph else ""), err=True)
+    sys.exit(result.exit_code)
+
+
 if __name__ == "__main__":
     main()
