@@ -30,6 +30,10 @@ class Settings:
     port: int = 8080
     workers: int = 2
     threads: int = 4
+    update_token: str = field(default="", repr=False)  # bearer token for writes; empty = writes off
+    max_request_bytes: int = 16 * 1024 * 1024
+    query_processes: int = 0
+    write_shapes: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> Settings:

@@ -1,10 +1,46 @@
-"""`localoffer serve`: gunicorn in front of the Flask app (Flask's server only with --debug)."""
+"""`localoffer serve`: gunicorn in front of the Flask app (Flask's server only with --debug).
+
+Every gunicorn worker opens the embedded store read-only through its own query processes,
+which reopen it when a writer (`localoffer ingest`, /update, /store) publishes a new version;
+so any number of workers read safely while one process writes."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from localoffer.config import Settings
+
+
+def _warm(worker: Any) -> None:
+    """Start the worker's query processes in the background, so the first query is quick."""
+    pool = worker.wsgi.extensions.get("localoffer.querypool")
+    if pool is not None:
+        threading.Thread(target=pool.warm, name="localoffer-warm", daemon=True).start()
+
+
+def _stop(worker: Any) -> None:
+    pool = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("localoffer.querypool")
+    if pool is not None:
+        pool.close()
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """gunicorn's settings for *settings*."""
+    return {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.workers,
+        "threads": settings.threads,
+        "worker_class": "gthread",
+        # The query processes enforce the query timeout; gunicorn's own only catches a hung worker.
+        "timeout": int(settings.query_timeout) + 30,
+        "graceful_timeout": 10,
+        "limit_request_line": 8190,  # gunicorn's maximum: longer queries must be POSTed
+        "accesslog": "-",
+        "errorlog": "-",
+        "post_worker_init": _warm,
+        "worker_exit": lambda _server, worker: _stop(worker),
+    }
 
 
 def run_server(settings: Settings, *, debug: bool = False) -> None:
@@ -18,18 +54,12 @@ def run_server(settings: Settings, *, debug: bool = False) -> None:
 
     class App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            options: dict[str, Any] = {
-                "bind": f"{settings.host}:{settings.port}",
-                "workers": settings.workers,
-                "threads": settings.threads,
-                "worker_class": "gthread",
-                "timeout": int(settings.query_timeout) + 30,
-                "graceful_timeout": 10,
-                "accesslog": "-",
-                "errorlog": "-",
-            }
-            for key, value in options.items():
+            for key, value in gunicorn_options(settings).items():
                 self.cfg.set(key, value)
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn >= 25 opens one control socket per user ($HOME/.gunicorn): several
+                # instances would share it, and nothing here uses it.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             return create_app(settings=settings)

@@ -11,7 +11,8 @@ from localoffer.errors import QueryError
 
 _TOKEN = re.compile(
     r'''(?P<comment>\#[^\n]*)
-      | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+      | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'
+                  |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
       | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
       | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[A-Za-z0-9_\-.]*)?|[?$][A-Za-z0-9_]+)
       | (?P<other>\S)''', re.VERBOSE | re.DOTALL)
@@ -73,19 +74,6 @@ def check_read_query(text: str, allowed_services: set[str] | None = None) -> Non
                              "allow-listed SPARQL endpoints, and none is allowed here")
 
 
-_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
-
-
-def query_form(text: str) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword after the prologue, if any."""
-    for kind, tok in tokens(text):
-        if kind == "word" and tok.upper() in _FORMS:
-            return tok.upper()
-        if kind == "word" and tok.upper() in _UPDATE_WORDS:
-            return None
-    return None
-
-
 def _positioned(text: str) -> list[re.Match[str]]:
     return [m for m in _TOKEN.finditer(text) if m.lastgroup != "comment"]
 
@@ -138,13 +126,25 @@ def _matching_brace(toks: list[re.Match[str]], start: int) -> int:
 _POSITION = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
 
 
-def explain_syntax_error(text: str, message: str, what: str = "query") -> str:
+def with_base(text: str, base_iri: str | None) -> tuple[str, int]:
+    """*text* with a BASE declaration in front (on the same line, so line numbers hold), and
+    how many columns of line 1 it takes: the service's base IRI for relative IRIs."""
+    if not base_iri:
+        return text, 0
+    prefix = f"BASE <{base_iri}> "
+    return prefix + text, len(prefix)
+
+
+def explain_syntax_error(text: str, message: str, what: str = "query", shift: int = 0) -> str:
     """The engine's syntax error made readable: line and column, the offending line with a
-    caret under the position, and a shortened list of what was expected."""
+    caret under the position, and a shortened list of what was expected. *shift* is the
+    width of anything the server put in front of line 1 (see `with_base`)."""
     m = _POSITION.match(message.strip())
     if not m:
         return f"SPARQL syntax error in the {what}: {message}"
     line_no, col, detail = int(m.group(1)), int(m.group(2)), " ".join(m.group(3).split())
+    if line_no == 1:
+        col = max(1, col - shift)
     if detail.startswith("expected one of ") and len(detail) > 160:
         items = detail[len("expected one of "):].split(", ")
         keep = [i for i in items if len(i) < 20][:12]

@@ -1,4 +1,5 @@
-"""The Flask app that publishes the store: landing page and the SPARQL endpoint."""
+"""The Flask app that publishes the store: landing page, the SPARQL endpoint (/sparql), SPARQL
+Update (/update) and the Graph Store Protocol (/store)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,33 @@ from typing import Any
 from flask import Flask, current_app, g
 
 from localoffer.config import Settings, load_settings
+from localoffer.querypool import QueryPool
 from localoffer.store import Store, open_store
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
     """App factory: defaults, then LOCALOFFER_* environment variables, then *config*."""
     app = Flask(__name__)
-    app.config["LOCALOFFER"] = settings or load_settings(config)
+    settings = settings or load_settings(config)
+    app.config["LOCALOFFER"] = settings
     app.config["JSON_SORT_KEYS"] = False
-    app.extensions["localoffer.store"] = open_store(app.config["LOCALOFFER"])
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_request_bytes
+    app.extensions["localoffer.store"] = open_store(settings)
+    # Query processes start on first use (or when the server warms them): never at import.
+    app.extensions["localoffer.querypool"] = QueryPool(settings, settings.query_processes or settings.threads)
 
-    from . import errors, pages, sparql
+    from . import errors, graphstore, pages, responses, sparql, update
 
     errors.init_app(app)
+    responses.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(sparql.bp)
-    app.after_request(_cors)
+    app.register_blueprint(update.bp)
+    app.register_blueprint(graphstore.bp)
+    from .linkeddata import register as register_linkeddata
+
+    register_linkeddata(app)
     logging.getLogger("localoffer").setLevel(logging.INFO)
     return app
 
@@ -34,16 +46,14 @@ def get_store() -> Store:
     return current_app.extensions["localoffer.store"]  # type: ignore[no-any-return]
 
 
+def get_pool() -> QueryPool:
+    """The query processes of the current app (this worker)."""
+    return current_app.extensions["localoffer.querypool"]  # type: ignore[no-any-return]
+
+
 def get_settings() -> Settings:
     """The settings of the current app."""
     return current_app.config["LOCALOFFER"]  # type: ignore[no-any-return]
 
 
-def _cors(response):  # type: ignore[no-untyped-def]
-    response.headers.setdefault("Access-Control-Allow-Origin", "*")
-    response.headers.setdefault("Access-Control-Max-Age", "86400")
-    response.headers.setdefault("Access-Control-Allow-Headers", "Accept, Content-Type, Authorization")
-    return response
-
-
-__all__ = ["create_app", "get_store", "get_settings", "g"]
+__all__ = ["create_app", "get_store", "get_pool", "get_settings", "g"]

@@ -1,98 +1,190 @@
-"""`/sparql`: the SPARQL 1.1 Protocol, read-only (query by GET, form POST or direct POST)."""
+"""`/sparql`: the SPARQL 1.1 Protocol, read-only. Queries arrive by GET, URL-encoded POST or
+direct POST, with an optional protocol dataset; they run in a killable query process under a
+hard timeout and a row cap; answers are negotiated, gzipped, and validated by ETag and
+Last-Modified. Without a query it answers with the Service Description (or, for a browser,
+the query form)."""
 
 from __future__ import annotations
 
-import io
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import UnsupportedMediaType
 
-from localoffer.errors import QueryError
-from localoffer.sparqlguard import check_read_query
+from localoffer.errors import QueryError, StoreError
+from localoffer.queryexec import GRAPH_FORMATS, TABLE, Answer, Failure, QueryJob
+from localoffer.sparqlguard import check_read_query, query_form
 
-from . import get_store
+from . import get_pool, get_settings, get_store
+from .conneg import (
+    BOOLEAN,
+    GRAPHS,
+    RDF_DOCUMENTS,
+    RESULTS,
+    Offer,
+    media_type_for,
+    negotiate,
+    prefers_html,
+    with_charset,
+)
+from .description import PREFIXES, describe_service
+from .responses import etag_for, not_modified, set_validators
 
 bp = Blueprint("sparql", __name__)
-
-RESULTS = [("application/sparql-results+json", ox.QueryResultsFormat.JSON),
-           ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
-           ("text/csv", ox.QueryResultsFormat.CSV),
-           ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
-           ("application/json", ox.QueryResultsFormat.JSON)]
-GRAPHS = [("text/turtle", ox.RdfFormat.TURTLE), ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-          ("application/ld+json", ox.RdfFormat.JSON_LD), ("application/rdf+xml", ox.RdfFormat.RDF_XML),
-          ("application/n-quads", ox.RdfFormat.N_QUADS), ("application/trig", ox.RdfFormat.TRIG)]
-SHORT = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
-         "csv": "text/csv", "tsv": "text/tab-separated-values", "ttl": "text/turtle",
-         "turtle": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json",
-         "rdfxml": "application/rdf+xml"}
+READ_ONLY = ("this endpoint is read-only: SPARQL Update is refused here (updates go to /update, "
+             "with the update token)")
 
 
-def _query_text() -> tuple[str | None, list[str], list[str]]:
+@dataclass
+class QueryRequest:
+    """A protocol query request: the query text and the protocol dataset."""
+
+    text: str | None
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+
+
+def utf8_body(kind: str) -> str:
+    """The request body as text; the protocol allows UTF-8 only."""
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"a {kind} sent in the body must be UTF-8 (got charset={charset})")
+    try:
+        return request.get_data().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise QueryError(f"the {kind} in the request body is not valid UTF-8 (byte {exc.start})") from None
+
+
+def one(values: list[str], name: str) -> str | None:
+    """The single value of a protocol parameter that may appear at most once."""
+    if len(values) > 1:
+        raise QueryError(f"give exactly one '{name}' parameter (got {len(values)})")
+    return values[0] if values else None
+
+
+def read_query_request() -> QueryRequest:
+    """Parse the three request forms of the SPARQL 1.1 Protocol's query operation."""
+    args = request.args
     if request.method == "GET":
-        args = request.args
-    elif request.mimetype == "application/x-www-form-urlencoded":
-        if "update" in request.form:
-            raise QueryError("this endpoint is read-only: SPARQL Update is refused here")
-        args = request.form
-    elif request.mimetype == "application/sparql-query":
-        return request.get_data(as_text=True), request.args.getlist("default-graph-uri"), \
-            request.args.getlist("named-graph-uri")
-    elif request.mimetype == "application/sparql-update":
-        raise QueryError("this endpoint is read-only: SPARQL Update is refused here")
-    else:
-        raise QueryError(f"unsupported Content-Type {request.mimetype!r} for POST; use "
-                         "application/x-www-form-urlencoded or application/sparql-query")
-    queries = args.getlist("query")
-    if len(queries) > 1:
-        raise QueryError("give exactly one 'query' parameter")
-    return (queries[0] if queries else None), args.getlist("default-graph-uri"), \
-        args.getlist("named-graph-uri")
-
-
-def _choose(options: list[tuple[str, object]]) -> tuple[str, object]:
-    wanted = request.values.get("format")
-    if wanted:
-        mime = SHORT.get(wanted, wanted)
-        for m, f in options:
-            if m == mime:
-                return m, f
-        raise QueryError(f"format {wanted!r} is not available for this result; choose one of "
-                         + ", ".join(m for m, _ in options))
-    best = request.accept_mimetypes.best_match([m for m, _ in options])
-    if best is None:
-        if request.accept_mimetypes and "*/*" not in request.headers.get("Accept", "*/*"):
-            from werkzeug.exceptions import NotAcceptable
-
-            raise NotAcceptable("no result format matches Accept; available: "
-                                + ", ".join(m for m, _ in options))
-        return options[0]
-    return next((m, f) for m, f in options if m == best)
+        if "update" in args:
+            raise QueryError(READ_ONLY)
+        return QueryRequest(one(args.getlist("query"), "query"), args.getlist("default-graph-uri"),
+                            args.getlist("named-graph-uri"))
+    mimetype = request.mimetype
+    if mimetype == "application/x-www-form-urlencoded":
+        form: MultiDict[str, str] = request.form
+        if "update" in form:
+            raise QueryError(READ_ONLY)
+        return QueryRequest(one(form.getlist("query") + args.getlist("query"), "query"),
+                            args.getlist("default-graph-uri") + form.getlist("default-graph-uri"),
+                            args.getlist("named-graph-uri") + form.getlist("named-graph-uri"))
+    if mimetype == "application/sparql-query":
+        return QueryRequest(utf8_body("query"), args.getlist("default-graph-uri"),
+                            args.getlist("named-graph-uri"))
+    if mimetype == "application/sparql-update":
+        raise QueryError(READ_ONLY)
+    raise UnsupportedMediaType(
+        f"a POST to /sparql must be application/x-www-form-urlencoded (query=...) or "
+        f"application/sparql-query (the query as the body), not {mimetype or 'without a Content-Type'}")
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
-    """Answer a SPARQL query; without a query, the HTML query form (or, for machines, 400)."""
-    text, default_graphs, named_graphs = _query_text()
-    if text is None:
-        if request.accept_mimetypes.best == "text/html" or "text/html" in request.headers.get("Accept", ""):
-            return Response(render_template("sparql.html"), mimetype="text/html")
-        raise QueryError("no query given: pass 'query' (GET or form POST) or POST application/sparql-query")
+    """Answer a SPARQL query; without one, the Service Description or the HTML query form."""
+    req = read_query_request()
+    if req.text is None:
+        if request.method == "POST":
+            raise QueryError("no query given: send 'query' in the form body or POST the query as "
+                             "application/sparql-query")
+        return landing()
+    return answer(req)
+
+
+def choose_formats(text: str) -> tuple[Offer, Offer]:
+    """The negotiated (results offer, graph offer) for what the query form will return."""
+    accept, fmt = request.accept_mimetypes, request.values.get("format")
+    form = query_form(text)
+    if form == "SELECT":
+        return negotiate(RESULTS, accept, fmt), GRAPHS[0]
+    if form == "ASK":
+        return negotiate(BOOLEAN, accept, fmt), GRAPHS[0]
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        return RESULTS[0], negotiate(GRAPHS, accept, fmt, graph=True)
+    try:  # not recognisable: the engine will say why; any format will do
+        return negotiate(RESULTS, accept, fmt), negotiate(GRAPHS, accept, fmt, graph=True)
+    except Exception:  # noqa: BLE001
+        return RESULTS[0], GRAPHS[0]
+
+
+def answer(req: QueryRequest) -> Response:
+    """Run the query (unless the client's copy is current) and build the response."""
+    text = req.text or ""
     check_read_query(text)
-    store = get_store()
-    try:
-        result = store.query(text, default_graph=default_graphs or None,
-                             named_graphs=named_graphs or None)
-    except SyntaxError as exc:
-        raise QueryError(f"SPARQL syntax error: {exc}") from None
-    buf = io.BytesIO()
-    if isinstance(result, ox.QueryTriples):
-        mime, fmt = _choose(GRAPHS)
+    settings, store = get_settings(), get_store()
+    results, graphs = choose_formats(text)
+    dataset = bool(req.default_graphs or req.named_graphs)
+    job = QueryJob(text, result_format=results[1], graph_format=graphs[1], limit=settings.result_limit,
+                   default_graph=req.default_graphs if dataset else None,
+                   named_graphs=req.named_graphs if dataset else None, base_iri=request.base_url)
+    parts = (text, job.default_graph, job.named_graphs, results[0], graphs[0], job.limit)
+    cached = not_modified(etag_for(store.version(), *parts), store.modified())
+    if cached is not None:
+        cached.vary.add("Accept")
+        return cached
+    started = time.monotonic()
+    reply = get_pool().run(job, settings.query_timeout)
+    if isinstance(reply, Failure):
+        raise_failure(reply)
+    assert isinstance(reply, Answer)
+    offer = graphs if reply.form == "graph" else results
+    if reply.format == TABLE:
+        response = Response(results_page(text, reply, time.monotonic() - started), mimetype="text/html")
     else:
-        mime, fmt = _choose(RESULTS)
-    result.serialize(buf, fmt)
-    charset = "; charset=utf-8" if mime.startswith(("text/", "application/sparql-results", "application/json",
-                                                     "application/ld+json", "application/n-triples")) else ""
-    resp = Response(buf.getvalue(), content_type=mime + charset)
-    resp.headers["Vary"] = "Accept"
-    return resp
+        mime = offer[0] if offer[1] == reply.format else media_type_for(reply.format, GRAPHS + RESULTS)
+        response = Response(reply.body, content_type=with_charset(mime))
+    response.vary.add("Accept")
+    response.headers["X-LocalOffer-Truncated"] = "true" if reply.truncated else "false"
+    response.headers["X-LocalOffer-Rows"] = str(reply.count)
+    set_validators(response, etag_for(reply.version, *parts), store.modified())
+    return response
+
+
+def raise_failure(reply: Failure) -> None:
+    """Turn a query process's Failure into the matching error."""
+    if reply.kind in ("syntax", "refused"):
+        raise QueryError(reply.message)
+    if reply.kind == "bug":
+        raise RuntimeError(reply.message)
+    raise StoreError(reply.message)
+
+
+def landing() -> Response:
+    """GET /sparql without a query: the form for people, the Service Description for programs."""
+    if not request.args.get("format") and prefers_html(request.accept_mimetypes, RDF_DOCUMENTS):
+        return Response(render_template("sparql.html", query=None, settings=get_settings()),
+                        mimetype="text/html")
+    mime, key = negotiate(RDF_DOCUMENTS, request.accept_mimetypes, request.args.get("format"), graph=True)
+    settings = get_settings()
+    update = url_for("update.endpoint", _external=True) if settings.update_token else None
+    triples = describe_service(request.base_url, update, get_store().named_graphs(), settings)
+    fmt = GRAPH_FORMATS[key]
+    prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.N3) else None
+    response = Response(ox.serialize(triples, format=fmt, prefixes=prefixes), content_type=with_charset(mime))
+    response.vary.add("Accept")
+    return response
+
+
+def results_page(text: str, reply: Answer, elapsed: float) -> str:
+    """The query form with the answer as an HTML table (and a note when it was cut)."""
+    data = json.loads(reply.body)
+    columns: list[str] = data.get("head", {}).get("vars", [])
+    rows: list[list[dict[str, Any] | None]] = [[b.get(c) for c in columns]
+                                                for b in data.get("results", {}).get("bindings", [])]
+    return render_template("sparql.html", query=text, columns=columns, rows=rows,
+                           boolean=data.get("boolean"), truncated=reply.truncated, count=reply.count,
+                           elapsed=elapsed, settings=get_settings(), form=reply.form)

@@ -63,8 +63,8 @@ class WriteSession(ABC):
         """Remove a named graph if it exists."""
 
     @abstractmethod
-    def update(self, sparql: str, base_iri: str | None = None) -> None:
-        """Run a SPARQL 1.1 Update inside the session (relative IRIs resolved against *base_iri*)."""
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL 1.1 Update inside the session."""
 
     @abstractmethod
     def query(self, sparql: str) -> Any:

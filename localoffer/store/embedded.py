@@ -81,8 +81,8 @@ class EmbeddedSession(WriteSession):
         elif self.db.contains_named_graph(node):
             self.db.remove_graph(node)
 
-    def update(self, sparql: str, base_iri: str | None = None) -> None:
-        self.db.update(sparql, base_iri=base_iri)
+    def update(self, sparql: str) -> None:
+        self.db.update(sparql)
 
     def query(self, sparql: str) -> Any:
         return self.db.query(sparql, use_default_graph_as_union=True)
