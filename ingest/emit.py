@@ -12,7 +12,7 @@ from typing import Any
 from localoffer import namespaces as ns
 from localoffer.errors import RecordError
 from localoffer.rdfterms import iri, lit, typed
-from .text import clean_plain, clean_text
+from .text import clean_name, clean_plain, clean_text
 
 
 class Vocab:
@@ -79,14 +79,17 @@ class Out:
             self.add(s, A, c)
 
     def text(self, s: str, p: str, d: dict[str, Any], field: str, *, html: bool = False,
-             value: Any = None) -> str | None:
-        """Add a text field (HTML cleaned when *html*); returns the cleaned text."""
+             value: Any = None, name: bool = False) -> str | None:
+        """Add a text field (HTML cleaned when *html*; one line with entities decoded when
+        *name*); returns the cleaned text."""
         raw = d.get(field) if value is None else value
         if raw is None:
             return None
         if isinstance(raw, (dict, list)):
             raise self.fault(field, f"must be text, got a JSON {type(raw).__name__}")
-        text = clean_text(raw) if html else clean_plain(raw)
+        if isinstance(raw, bool):
+            raise self.fault(field, f"must be text, got the JSON boolean {json.dumps(raw)}")
+        text = clean_name(raw) if name else clean_text(raw) if html else clean_plain(raw)
         if text is not None:
             self.add(s, p, lit(text))
         return text

@@ -22,11 +22,16 @@ def parse_json(body: bytes, where: str) -> Any:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise IngestError(f"{where}: not UTF-8 text (byte {exc.start}); expected UTF-8 JSON") from None
+        ending = (" — the file ends early; was it truncated?"
+                  if exc.reason == "unexpected end of data" else "")
+        raise IngestError(f"{where}: not UTF-8 text (byte {exc.start}); expected UTF-8 JSON"
+                          f"{ending}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        ending = " — the file ends early; was it truncated?" if exc.pos >= len(text.rstrip()) else ""
+        # a string that never closes also means the text ran out
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        ending = " — the file ends early; was it truncated?" if truncated else ""
         raise IngestError(f"{where}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
                           f"{exc.msg}{ending}") from None
 

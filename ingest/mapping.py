@@ -16,6 +16,7 @@ from localoffer.rdfterms import iri, lit, typed
 
 from .emit import CPSV, DCT, OWL, SKOS, A, H, L, Out, S, identifier
 from .parts import Parts, _slug
+from .records import from_v1
 
 STATUSES = {"active", "inactive", "defunct", "temporarily closed"}
 SEND_ANSWERS = ("support_description", "recent_send_report", "outcomes", "recent_send_training",
@@ -82,7 +83,7 @@ class Mapper(Parts):
         o.record = f"{record} (id {ident})"
         o.kind(s, S.Service)
         self._ids(s, ident, o)
-        name = o.text(s, S.name, d, "name", html=True)
+        name = o.text(s, S.name, d, "name", name=True)
         if not name:
             raise o.fault("name", "every service needs a name; the value is empty or missing")
         o.add(s, L.localAuthority, self.authority_iri)
@@ -252,6 +253,29 @@ class Mapper(Parts):
             return self.map_location(loc, f"{out.record} location")
         return []
 
+    def map_service_at_location(self, d: dict[str, Any], record: str) -> list[MappedRecord]:
+        """Map a top-level service_at_location (ORUK `/service_at_locations[/{id}]`): the
+        channel, its location and, when embedded, its service (written once per source)."""
+        o = Out(record)
+        ident = identifier(d, o)
+        if not ident:
+            raise o.fault("id", "every service_at_location needs an id")
+        o.record = f"{record} (id {ident})"
+        svc = o.obj(d, "service")
+        sid = o.scalar(d, "service_id") or (identifier(svc, o.at("service")) if svc else None)
+        if not sid:
+            raise o.fault("service_id", "a service_at_location needs its service: a service_id or "
+                                        "a service object with an id")
+        service = self.mint("service", sid)
+        records: list[MappedRecord] = []
+        if svc and service not in self.written:
+            records += self.map_service(from_v1(svc), f"{o.record} service")
+            self.written.add(service)
+        channel = {k: v for k, v in d.items() if k != "service"}
+        extra = self.service_at_location(channel, o, service, self.mint("service-at-location", ident))
+        s = self.mint("service-at-location", ident)
+        return [MappedRecord("service_at_location", ident, s[1:-1], None, o.lines)] + records + extra
+
     # -- organisations and locations (shared nodes: written once per source) ------------
     def map_organization(self, d: dict[str, Any], record: str) -> list[MappedRecord]:
         """Map one organisation (and, for `organization_full`, its services and locations)."""
@@ -263,7 +287,7 @@ class Mapper(Parts):
         self.written.add(s)
         o.kind(s, S.Organization)
         self._ids(s, ident, o)
-        name = o.text(s, S.name, d, "name", html=True)
+        name = o.text(s, S.name, d, "name", name=True)
         if not name:
             raise o.fault("name", "every organisation needs a name")
         if _COUNCIL.search(name):
@@ -413,6 +437,8 @@ class Mapper(Parts):
         self.written.add(s)
         if ident:
             o.add(s, S.identifier, lit(ident))
+        if uri and s != iri(uri):
+            o.add(s, H.unresolvedLink, lit(f"term_uri: {uri}"))
         o.kind(s, SKOS.Concept, S.DefinedTerm)
         code = o.text(s, SKOS.notation, d, "code")
         if code:

@@ -129,7 +129,7 @@ def _map_records(source: Source, settings: Settings, authority: str, nt_path: Pa
                 digests[key] = hashlib.sha1("".join(lines).encode()).hexdigest()
     if report.read == 0:
         raise IngestError(f"{source.location}: no records found; expected at least one service")
-    if not report.counts:
+    if report.rejected and not report.counts:
         shown = "; ".join(str(e) for e in report.rejected[:3])
         more = f" (and {len(report.rejected) - 3} more)" if len(report.rejected) > 3 else ""
         raise IngestError(f"{source.location}: all {report.read} records were rejected, so nothing "

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from localoffer.config import Settings
 from localoffer.errors import HarvestError, IngestError
@@ -101,13 +101,15 @@ class Source:
             page += 1
 
     def _detail(self, base: str, item: Item, allow: set[str]) -> Item:
-        url = f"{base}/services/{item.data['id']}"
+        url = f"{base}/services/{quote(str(item.data['id']), safe='')}"
         try:
             doc = self._get_json(url, allow)
         except IngestError:
             return item  # the list record still stands; the detail is an enrichment
         if isinstance(doc, dict) and doc.get("id") == item.data.get("id"):
-            return next(items_of([doc], url))
+            detail = next(items_of([doc], url))
+            # the detail wins; fields only the list page gives (vendor extras) are kept
+            return Item(detail.kind, {**item.data, **detail.data}, detail.locator)
         return item
 
     def _get_json(self, url: str, allow: set[str]) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("service", "organization", "location", "taxonomy", "taxonomy_term")
+KINDS = ("service", "organization", "location", "taxonomy", "taxonomy_term", "service_at_location")
 _DAY_NAMES = {"monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH",
               "friday": "FR", "saturday": "SA", "sunday": "SU"}
 _DAY_NUMBERS = {"1": "MO", "2": "TU", "3": "WE", "4": "TH", "5": "FR", "6": "SA", "7": "SU"}
@@ -33,6 +33,9 @@ def detect_kind(d: dict[str, Any]) -> str:
         return "taxonomy_term"
     if "location_type" in keys and "status" not in keys:
         return "location"
+    if keys & {"service", "service_id"} and keys & {"location", "location_id"} \
+            and not keys & {"name", "status"}:
+        return "service_at_location"
     return "service"
 
 

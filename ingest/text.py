@@ -11,34 +11,57 @@ _BLOCK = {"p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", 
           "table", "tr", "blockquote", "pre", "header", "footer"}
 _TAG_HINT = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&[a-zA-Z#0-9]+;")
 _SPACES = re.compile(r"[ \t\u00a0\u200b\r\f\v]+")
+_ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
 
 
 class _TextExtractor(HTMLParser):
+    """Text of an HTML fragment. Line breaks are held back until the next text, so that empty
+    elements make no blank lines and a list item's paragraph stays on its bullet's line."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skip = 0
+        self.pending = 0      # newlines owed before the next text
+        self.bullet = False   # a list item started and has no text yet
+        self.in_item = 0
+
+    def _brk(self, n: int) -> None:
+        self.pending = max(self.pending, n)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self.skip += 1
         elif tag == "br":
-            self.parts.append("\n")
+            self.pending = min(self.pending + 1, 2)
         elif tag == "li":
-            self.parts.append("\n• ")
+            self._brk(1)
+            self.bullet = True
+            self.in_item += 1
         elif tag in _BLOCK:
-            self.parts.append("\n\n")
+            self._brk(1 if self.in_item else 2)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self.skip = max(0, self.skip - 1)
+        elif tag == "li":
+            self._brk(1)
+            self.in_item = max(0, self.in_item - 1)
         elif tag in _BLOCK:
-            self.parts.append("\n\n")
+            self._brk(1 if self.in_item else 2)
 
     def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.parts.append(data)
+        if self.skip:
+            return
+        if data.strip():
+            if self.pending and self.parts:
+                self.parts.append("\n" * self.pending)
+            if self.bullet:
+                self.parts.append("• ")
+                self.bullet = False
+            self.pending = 0
+        self.parts.append(data)
 
 
 def clean_text(value: object) -> str | None:
@@ -50,8 +73,7 @@ def clean_text(value: object) -> str | None:
         parser = _TextExtractor()
         parser.feed(text)
         parser.close()
-        text = "".join(parser.parts)
-        text = html.unescape(text)
+        text = "".join(parser.parts)  # character references are already decoded, once
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
     out: list[str] = []
     for line in lines:
@@ -68,6 +90,17 @@ def clean_plain(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def clean_name(value: object) -> str | None:
+    """A one-line name: trimmed, spaces collapsed, character entities decoded ('&amp;' -> '&').
+    Markup is kept as written: a name is text, not HTML (escaping is the output's job)."""
+    text = clean_plain(value)
+    if text is None:
+        return None
+    if _ENTITY.search(text):
+        text = html.unescape(text)
+    return " ".join(text.split()) or None
 
 
 def normalise_postcode(value: str) -> str:

@@ -58,17 +58,23 @@ def fetch(url: str, *, timeout: float, retries: int, allow: set[str],
     http = session or requests.Session()
     send_headers = {"User-Agent": USER_AGENT, "Accept": accept, **(headers or {})}
     attempt = 0
-    while True:
-        attempt += 1
-        try:
-            response = _get_following_redirects(http, url, send_headers, timeout, allow, max_bytes)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            if attempt > retries:
-                raise HarvestError(f"{url}: no answer after {attempt} attempts ({exc.__class__.__name__})") from None
-        else:
-            if response.status_code not in RETRY_STATUS or attempt > retries:
-                return response
-        time.sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
+    try:
+        while True:
+            attempt += 1
+            try:
+                response = _get_following_redirects(http, url, send_headers, timeout, allow, max_bytes)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt > retries:
+                    tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
+                    raise HarvestError(f"{url}: no answer within {timeout:g} s after {tries} "
+                                       f"({exc.__class__.__name__})") from None
+            else:
+                if response.status_code not in RETRY_STATUS or attempt > retries:
+                    return response
+            time.sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
+    finally:
+        if session is None:
+            http.close()  # the body has been read; release the connection pool
 
 
 def _get_following_redirects(http: requests.Session, url: str, headers: Mapping[str, str],
