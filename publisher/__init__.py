@@ -37,6 +37,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
     from .linkeddata import register as register_linkeddata
 
     register_linkeddata(app)
+    from .oruk import register as register_oruk
+
+    register_oruk(app)
     logging.getLogger("localoffer").setLevel(logging.INFO)
     return app
 
