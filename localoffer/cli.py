@@ -108,11 +108,29 @@ def stats(obj: Context, fmt: str) -> None:
 @click.option("--file", "file_", type=click.File("r"), help="Read the query from a file ('-' for stdin).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv", "ttl", "nt"]),
               default="table", show_default=True)
+@click.option("--name", help="Run the canned query queries/NAME.rq.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Canned-query parameter (repeatable).")
+@click.option("--list", "list_", is_flag=True, help="List the canned queries and their parameters.")
 @click.pass_obj
-def query(obj: Context, sparql: str | None, file_: Any, fmt: str) -> None:
-    """Run a SPARQL query against the store (read-only)."""
+def query(obj: Context, sparql: str | None, file_: Any, fmt: str, name: str | None,
+          params: tuple[str, ...], list_: bool) -> None:
+    """Run a SPARQL query, or a canned one (--name), against the store (read-only)."""
     from localoffer.querying import run_query
 
+    if list_ or name:
+        from localoffer.canned import load_queries, parse_assignments, run_canned
+
+        if list_:
+            for q in load_queries().values():
+                click.echo(f"{q.name}: {q.title}" + "".join(
+                    f"\n  --param {p.name}=... ({p.type}, default {p.default})" for p in q.params))
+            return
+        if sparql or file_:
+            raise click.UsageError("give a query or --name, not both")
+        _run(lambda: run_canned(obj.store, name, parse_assignments(params), obj.settings.base, fmt,
+                                sys.stdout.buffer))
+        return
     text = sparql if sparql is not None else (file_.read() if file_ else None)
     if not text:
         raise click.UsageError("give a query as an argument or with --file")

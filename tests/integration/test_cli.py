@@ -92,3 +92,16 @@ def test_bad_authority_code(runner, tmp_path):
 def test_bad_base_uri(runner, tmp_path):
     out = runner.invoke(main, ["--store", str(tmp_path / "s"), "--base-uri", "localhost", "stats"])
     assert out.exit_code == 1 and "base URI" in out.output
+
+
+def test_canned_queries_from_the_cli(runner, loaded):
+    listing = runner.invoke(main, [*loaded, "query", "--list"])
+    assert listing.exit_code == 0 and "services-per-authority" in listing.stdout
+    out = runner.invoke(main, [*loaded, "query", "--name", "services-per-authority", "--format", "json"])
+    rows = json.loads(out.stdout)["results"]["bindings"]
+    assert rows[0]["services"]["value"] == "738"
+    hostile = runner.invoke(main, [*loaded, "query", "--name", "services-in-postcode-district",
+                                   "--param", 'district="} ; DROP ALL #'])
+    assert hostile.exit_code in (0, 1)
+    again = runner.invoke(main, [*loaded, "stats", "--format", "json"])
+    assert json.loads(again.stdout)["authorities"][0]["services"] == 738
