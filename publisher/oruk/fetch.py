@@ -62,18 +62,21 @@ class Index:
 def tree(store: Store, roots: Iterable[str], links: tuple[str, ...], *, concepts: bool = True,
          index: Index | None = None) -> Index:
     """The triples of *roots* and of every node reached from them over *links*, plus (with
-    *concepts*) the SKOS concepts the roots are tagged with through lo: properties."""
+    *concepts*) the SKOS concepts these nodes are tagged with through lo: properties (SEND
+    needs, provision categories, provider types, ...)."""
     index = index or Index()
     values = " ".join(f"<{r}>" for r in roots)
     if not values:
         return index
-    path = f"({'|'.join(links)})*" if links else ""
+    def reach(var: str) -> str:  # a path from a bound root (no BIND: it would end the pattern)
+        return f"VALUES ?root {{ {values} }} ?root ({'|'.join(links)})* {var} ." if links \
+            else f"VALUES {var} {{ {values} }}"
+
     union = ""
     if concepts:
-        union = (f"UNION {{ VALUES ?root {{ {values} }} ?root ?lp ?x . "
+        union = (f"UNION {{ {reach('?y')} ?y ?lp ?x . "
                  f'FILTER(isIRI(?x) && STRSTARTS(STR(?lp), "{ns.LO}")) ?x a skos:Concept ; ?p ?o }}')
-    query = (f"{PREFIXES}SELECT DISTINCT ?x ?p ?o WHERE {{ {{ VALUES ?root {{ {values} }} "
-             f"{f'?root {path} ?x .' if path else 'BIND(?root AS ?x)'} ?x ?p ?o }} {union} }}")
+    query = f"{PREFIXES}SELECT DISTINCT ?x ?p ?o WHERE {{ {{ {reach('?x')} ?x ?p ?o }} {union} }}"
     for row in store.query(query):
         index.add(row["x"], row["p"], row["o"])
     return index

@@ -251,3 +251,16 @@ def test_postcode_point_from_gazetteer_then_places() -> None:
     store.db.load((f"<http://data.ordnancesurvey.co.uk/id/postcodeunit/BS15TH> <{ns.WGS}lat> 51.4 ; "
                    f"<{ns.WGS}long> -2.6 .").encode(), ox.RdfFormat.TURTLE)
     assert postcode_point(store, "BS1 5TH") == (51.4, -2.6)
+
+
+def test_send_concepts_on_the_organisation_too() -> None:
+    org = "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
+    store = mapped({"id": SID, "name": "Play",
+                    "organization": {"id": org, "name": "Trust", "description": "d"}})
+    kind = f"{ns.SCHEME}provider-type/academy"
+    store.db.load((f"<{ns.mint(BASE, 'organization', org)}> <{LO}providerType> <{kind}> .\n"
+                   f'<{kind}> a <{ns.SKOS}Concept> ; <{ns.SKOS}prefLabel> "Academy"@en .\n').encode(),
+                  ox.RdfFormat.TURTLE)
+    attrs = one_service(store, SID)["organization"]["attributes"]
+    assert [(a["link_type"], a["link_id"], a["taxonomy_term"]["name"]) for a in attrs] == [
+        ("providerType", org, "Academy")]
