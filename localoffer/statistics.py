@@ -1,48 +1,172 @@
-"""Counts of what the store holds, per authority and per graph."""
+"""Counts of what the store holds, computed when a version is published and kept in that
+version's file beside the text index (`localoffer.textindex`), so that reading them costs a
+few milliseconds at national scale and always matches the data of that version.
+
+What is kept: services, organisations and locations per authority; services per authority,
+broad area of need (the need scheme's lo:NeedArea concepts, counting narrower needs under
+their area) and age band (a service counts in every band its ages overlap, as in the canned
+query `services-per-need-area`); triples per named graph.
+
+A write changes a few graphs; only the authorities those graphs mention (before or after)
+are counted again, each with the same SPARQL as a full count, so the kept numbers equal a
+full recount (unless the ontology's definitions changed: then everything is recounted)."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
 from localoffer import namespaces as ns
 from localoffer.config import Settings
 from localoffer.store import Store
 
-_PER_AUTHORITY = f"""
-PREFIX schema: <{ns.SCHEMA}>
-PREFIX lo: <{ns.LO}>
-SELECT ?authority ?code ?name (COUNT(DISTINCT ?service) AS ?services)
-       (COUNT(DISTINCT ?org) AS ?organizations) (COUNT(DISTINCT ?place) AS ?locations)
-WHERE {{
-  ?authority a lo:LocalAuthority ; <{ns.SKOS}notation> ?code .
-  OPTIONAL {{ ?authority schema:name ?name }}
-  OPTIONAL {{ ?service lo:localAuthority ?authority ; a schema:Service .
-             OPTIONAL {{ ?service schema:provider ?org }}
-             OPTIONAL {{ ?service schema:availableChannel/schema:serviceLocation ?place }} }}
-}} GROUP BY ?authority ?code ?name ORDER BY ?code
+P = f"PREFIX schema: <{ns.SCHEMA}>\nPREFIX lo: <{ns.LO}>\nPREFIX skos: <{ns.SKOS}>\n"
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS graph_stat(graph TEXT PRIMARY KEY, triples INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS graph_authority(graph TEXT NOT NULL, authority TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS graph_authority_graph ON graph_authority(graph);
+CREATE TABLE IF NOT EXISTS authority_stat(authority TEXT PRIMARY KEY, code TEXT NOT NULL, name TEXT,
+    services INTEGER NOT NULL, organizations INTEGER NOT NULL, locations INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS need_band(authority TEXT NOT NULL, area TEXT NOT NULL, band TEXT NOT NULL,
+    services INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS need_band_authority ON need_band(authority);
+CREATE TABLE IF NOT EXISTS concept(iri TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT, notation TEXT,
+    position REAL);
 """
 
-_PER_GRAPH = """
-SELECT ?g (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g
-"""
+PER_AUTHORITY = P + """SELECT ?authority ?code (SAMPLE(?nm) AS ?name) (COUNT(DISTINCT ?service) AS ?services)
+       (COUNT(DISTINCT ?org) AS ?organizations) (COUNT(DISTINCT ?place) AS ?locations)
+WHERE { {values}
+  ?authority a lo:LocalAuthority ; skos:notation ?code .
+  OPTIONAL { ?authority schema:name ?nm }
+  OPTIONAL { ?service lo:localAuthority ?authority ; a schema:Service .
+             OPTIONAL { ?service schema:provider ?org }
+             OPTIONAL { ?service schema:availableChannel/schema:serviceLocation ?place } }
+} GROUP BY ?authority ?code"""
+
+_NEED = "?service lo:needCategory ?need . ?need skos:broader* ?area . ?area a lo:NeedArea ."
+_BAND = ("?band a lo:AgeBand ; lo:minimumAge ?bandMin ; lo:maximumAge ?bandMax . "
+         "OPTIONAL { ?service schema:audience/schema:suggestedMinAge ?min } "
+         "OPTIONAL { ?service schema:audience/schema:suggestedMaxAge ?max } "
+         "FILTER (COALESCE(?min, 0) <= ?bandMax && COALESCE(?max, 25) >= ?bandMin)")
+NEED_BAND = {
+    # (area, band) -> the query; "" stands for "any" in the kept rows
+    "area band": P + "SELECT ?authority ?area ?band (COUNT(DISTINCT ?service) AS ?n) WHERE { {values} "
+                 "?service a schema:Service ; lo:localAuthority ?authority . " + _NEED + " " + _BAND
+                 + " } GROUP BY ?authority ?area ?band",
+    "area": P + "SELECT ?authority ?area (COUNT(DISTINCT ?service) AS ?n) WHERE { {values} "
+            "?service a schema:Service ; lo:localAuthority ?authority . " + _NEED + " } GROUP BY ?authority ?area",
+    "band": P + "SELECT ?authority ?band (COUNT(DISTINCT ?service) AS ?n) WHERE { {values} "
+            "?service a schema:Service ; lo:localAuthority ?authority . " + _BAND + " } GROUP BY ?authority ?band",
+}
+CONCEPTS = P + """SELECT ?c ?kind (SAMPLE(?l) AS ?label) (SAMPLE(?nt) AS ?notation) (SAMPLE(?m) AS ?pos) WHERE {
+  { ?c a lo:NeedArea BIND("area" AS ?kind) } UNION { ?c a lo:AgeBand ; lo:minimumAge ?m BIND("band" AS ?kind) }
+  OPTIONAL { ?c skos:prefLabel ?l } OPTIONAL { ?c skos:notation ?nt } } GROUP BY ?c ?kind"""
+GRAPH_AUTHORITIES = P + """SELECT DISTINCT ?a WHERE {{
+  {{ GRAPH <{g}> {{ ?a a lo:LocalAuthority }} }}
+  UNION {{ {{ SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} }} }}
+          {{ ?x lo:localAuthority ?a }} UNION {{ ?svc ?link ?x . ?svc lo:localAuthority ?a }} }} }}"""
+"""The authorities whose counts a graph's triples can change: those it describes, those of the
+things it says something about, and those of services one link away from them (a service's
+audience, channel, provider)."""
+GRAPH_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}"
+
+
+def graphs(conn: sqlite3.Connection) -> set[str]:
+    """The graphs the kept counts know of."""
+    return {g for (g,) in conn.execute("SELECT graph FROM graph_stat")}
+
+
+def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], changed: set[str] | None) -> None:
+    """Bring the kept counts up to date after the graphs *changed* (None: all) were written;
+    *present* are the named graphs the store holds now. The tables must exist (TABLES)."""
+    from localoffer.textindex import rows
+
+    present = set(present)
+    full = changed is None or any(g.endswith("/graph/def") for g in changed)
+    redo = present if changed is None else changed
+    affected = {a for g in redo for (a,) in conn.execute(
+        "SELECT authority FROM graph_authority WHERE graph = ?", (g,))}
+    if changed is None:
+        conn.execute("DELETE FROM graph_stat")
+        conn.execute("DELETE FROM graph_authority")
+    for g in sorted(redo):
+        conn.execute("DELETE FROM graph_stat WHERE graph = ?", (g,))
+        conn.execute("DELETE FROM graph_authority WHERE graph = ?", (g,))
+        if g not in present:
+            continue
+        n = next(rows(source, GRAPH_TRIPLES.format(g=g)))["n"]
+        conn.execute("INSERT INTO graph_stat VALUES (?, ?)", (g, int(n)))
+        mentioned = set() if g.endswith("/graph/def") else {  # def: everything is recounted
+            r["a"] for r in rows(source, GRAPH_AUTHORITIES.format(g=g))}
+        conn.executemany("INSERT INTO graph_authority VALUES (?, ?)", [(g, a) for a in sorted(mentioned)])
+        affected |= mentioned
+    if full:
+        conn.execute("DELETE FROM authority_stat")
+        conn.execute("DELETE FROM need_band")
+        conn.execute("DELETE FROM concept")
+        conn.executemany("INSERT INTO concept VALUES (?, ?, ?, ?, ?)",
+                         [(r["c"], r["kind"], r.get("label"), r.get("notation"),
+                           float(r["pos"]) if "pos" in r else None) for r in rows(source, CONCEPTS)])
+        values = ""
+    elif not affected:
+        return
+    else:
+        conn.executemany("DELETE FROM authority_stat WHERE authority = ?", [(a,) for a in affected])
+        conn.executemany("DELETE FROM need_band WHERE authority = ?", [(a,) for a in affected])
+        values = "VALUES ?authority { " + " ".join(f"<{a}>" for a in sorted(affected)) + " }"
+    conn.executemany("INSERT OR REPLACE INTO authority_stat VALUES (?, ?, ?, ?, ?, ?)", [
+        (r["authority"], r["code"], r.get("name"), int(r["services"]), int(r["organizations"]),
+         int(r["locations"])) for r in rows(source, PER_AUTHORITY.replace("{values}", values))])
+    for key, query in NEED_BAND.items():
+        conn.executemany("INSERT INTO need_band VALUES (?, ?, ?, ?)", [
+            (r["authority"], r.get("area", "") if "area" in key else "",
+             r.get("band", "") if "band" in key else "", int(r["n"]))
+            for r in rows(source, query.replace("{values}", values))])
+
+
+def read(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The kept counts, as `collect` returns them (without the store and version)."""
+    authorities = [{"code": code, "name": name, "services": s, "organizations": o, "locations": loc}
+                   for code, name, s, o, loc in conn.execute(
+                       "SELECT code, name, services, organizations, locations FROM authority_stat "
+                       "ORDER BY code, authority")]
+    codes = dict(conn.execute("SELECT authority, code FROM authority_stat"))
+    concepts = {iri: (kind, label, notation) for iri, kind, label, notation in conn.execute(
+        "SELECT iri, kind, label, notation FROM concept ORDER BY kind, position, notation, iri")}
+    areas = [{"iri": i, "label": c[1], "notation": c[2]} for i, c in concepts.items() if c[0] == "area"]
+    bands = [{"iri": i, "label": c[1], "notation": c[2]} for i, c in concepts.items() if c[0] == "band"]
+    needs = [{"authority": codes.get(a, a), "area": area or None, "band": band or None, "services": n}
+             for a, area, band, n in conn.execute(
+                 "SELECT authority, area, band, services FROM need_band ORDER BY authority, area, band")]
+    graph_rows = [{"graph": g, "triples": n} for g, n in conn.execute(
+        "SELECT graph, triples FROM graph_stat ORDER BY graph")]
+    return {"authorities": authorities, "need_areas": areas, "age_bands": bands, "needs": needs,
+            "graphs": graph_rows, "triples": sum(g["triples"] for g in graph_rows)}
 
 
 def collect(store: Store, settings: Settings) -> dict[str, Any]:
-    """Services, organisations and locations per authority; triples per graph; store version."""
-    authorities = [
-        {"code": r["code"].value, "name": r["name"].value if "name" in r else None,
-         "services": int(r["services"].value), "organizations": int(r["organizations"].value),
-         "locations": int(r["locations"].value)}
-        for r in store.select(_PER_AUTHORITY)
-    ]
-    graphs = [{"graph": r["g"].value, "triples": int(r["triples"].value)}
-              for r in store.select(_PER_GRAPH)]
-    return {"store": settings.store, "version": store.version(), "authorities": authorities,
-            "graphs": graphs, "triples": sum(g["triples"] for g in graphs)}
+    """Services, organisations and locations per authority; services per authority, need area
+    and age band; triples per graph; the store version they belong to (all kept counts)."""
+    from localoffer.textindex import open_index
+
+    with open_index(store) as index:
+        return {"store": settings.store, "version": index.version, **read(index.conn)}
+
+
+def need_table(data: dict[str, Any], band: str | None = None) -> list[tuple[str, list[int]]]:
+    """(authority code, services per need area in data["need_areas"] order) for one age band
+    (None: any age)."""
+    cells = {(n["authority"], n["area"]): n["services"] for n in data["needs"]
+             if n["band"] == band and n["area"]}
+    return [(a["code"], [cells.get((a["code"], area["iri"]), 0) for area in data["need_areas"]])
+            for a in data["authorities"]]
 
 
 def render_text(data: dict[str, Any]) -> str:
-    """A plain table of the counts."""
+    """Plain tables of the counts."""
     lines = [f"store {data['store']} (version {data['version']}), {data['triples']} triples"]
     if not data["authorities"]:
         lines.append("no authorities loaded yet: run `localoffer ingest SOURCE --authority CODE`")
@@ -51,6 +175,12 @@ def render_text(data: dict[str, Any]) -> str:
         for a in data["authorities"]:
             lines.append(f"{a['code']:<11} {a['services']:>8} {a['organizations']:>6} "
                          f"{a['locations']:>9}  {a['name'] or ''}")
+        if data["need_areas"]:
+            heads = [area["notation"] or area["label"] or area["iri"] for area in data["need_areas"]]
+            lines += ["", "services per broad area of need (any age)",
+                      f"{'authority':<11} " + " ".join(f"{h:>8}" for h in heads)]
+            lines += [f"{code:<11} " + " ".join(f"{n:>8}" for n in counts)
+                      for code, counts in need_table(data)]
     lines.append("")
     lines.append(f"{'triples':>9}  graph")
     for g in data["graphs"]:

@@ -30,6 +30,8 @@ import pyoxigraph as ox
 
 from localoffer.errors import StoreError
 from localoffer.store import DEFAULT_GRAPH, Store, StoreBusyError, WriteSession
+from localoffer.textindex import publish as publish_index
+from localoffer.textindex import touched_by_update
 
 FORMATS = {
     "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE,
@@ -48,6 +50,11 @@ class EmbeddedSession(WriteSession):
 
     def __init__(self, db: ox.Store) -> None:
         self.db = db
+        self.touched: set[str] | None = set()  # graphs changed (None: any), for the text index
+
+    def _touch(self, graph: str | None) -> None:
+        if self.touched is not None:
+            self.touched = None if graph is None else self.touched | {graph}
 
     def close(self) -> None:
         """Drop the read-write handle (pyoxigraph closes a store when it is collected)."""
@@ -59,6 +66,7 @@ class EmbeddedSession(WriteSession):
         self.load(graph, ntriples, "nt")
 
     def load(self, graph: str, data: Path | bytes, fmt: str = "nt") -> None:
+        self._touch(None if fmt in ("nq", "trig") else graph)
         node = _graph_node(graph)
         kwargs: dict[str, Any] = {"format": FORMATS[fmt]}
         if fmt not in ("nq", "trig"):
@@ -75,6 +83,7 @@ class EmbeddedSession(WriteSession):
             self.db.add_graph(node)
 
     def drop_graph(self, graph: str) -> None:
+        self._touch(graph)
         node = _graph_node(graph)
         if isinstance(node, ox.DefaultGraph):
             self.db.clear_graph(node)
@@ -82,6 +91,7 @@ class EmbeddedSession(WriteSession):
             self.db.remove_graph(node)
 
     def update(self, sparql: str) -> None:
+        self.touched = touched_by_update(sparql, self.touched)
         self.db.update(sparql)
 
     def query(self, sparql: str) -> Any:
@@ -96,6 +106,7 @@ class EmbeddedStore(Store):
         self._lock = threading.Lock()
         self._name: str | None = None
         self._db: ox.Store | None = None
+        self._pinned = False
 
     # -- reading -----------------------------------------------------------------------
     def _current_name(self) -> str | None:
@@ -107,6 +118,8 @@ class EmbeddedStore(Store):
             raise StoreError(f"cannot read the store at {self.root}: {exc.strerror}") from None
 
     def _snapshot(self) -> ox.Store:
+        if self._pinned:
+            return self._db  # type: ignore[return-value]
         name = self._current_name()
         with self._lock:
             if self._db is None or name != self._name:
@@ -138,7 +151,18 @@ class EmbeddedStore(Store):
         return sorted(g.value for g in db.named_graphs() if isinstance(g, ox.NamedNode))
 
     def version(self) -> str:
+        if self._pinned:
+            return self._name or "empty"
         return self._current_name() or "empty"
+
+    def pinned(self) -> EmbeddedStore:
+        """A read-only view that keeps reading the version published now (for a request that
+        must see one version throughout, with its text index)."""
+        self._snapshot()
+        view = EmbeddedStore(self.root)
+        with self._lock:
+            view._db, view._name, view._pinned = self._db, self._name, True
+        return view
 
     def modified(self) -> float | None:
         try:
@@ -187,6 +211,7 @@ class EmbeddedStore(Store):
             try:
                 yield session
                 session.db.flush()
+                publish_index(session, self.root, current, new_name)
             except BaseException:
                 session.close()
                 shutil.rmtree(new_path, ignore_errors=True)

@@ -9,8 +9,9 @@ from dataclasses import asdict
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from localoffer.errors import QueryError
+from localoffer.textindex import open_index
 
-from .search import PAGE_SIZE, Filters, facets, parse_filters, results
+from .search import PAGE_SIZE, Filters, facets, parse_filters, results, text_matches
 from .site import TEMPLATE_FOLDER, href_for, settings, store
 
 bp = Blueprint("ld_browse", __name__, template_folder=TEMPLATE_FOLDER)
@@ -31,9 +32,11 @@ def services() -> Response:
                                facets=[], pages=0, href_for=href_for)
         return Response(body, status=400, mimetype="text/html")
     base = settings().base
-    db = store()
-    total, hits = results(db, filters, base)
-    facet_list = facets(db, filters, base)
+    # one store version throughout, with its own text index
+    with open_index(store()) as index:
+        matches = text_matches(index, filters)
+        total, hits = results(index.store, filters, base, index, matches)
+        facet_list = facets(index.store, filters, base, index, matches)
     pages = max(1, -(-total // PAGE_SIZE))
     if wants_json:
         response = jsonify({"total": total, "page": filters.page, "pages": pages,

@@ -1,6 +1,11 @@
 """Searching services across council boundaries: the filters a person can set, checked and
 turned into SPARQL graph patterns (every value written as an RDF term by pyoxigraph, never
-pasted), the facet counts, and one page of results."""
+pasted), the facet counts, and one page of results.
+
+Words (`q`) are looked up in the text index of the same store version
+(`localoffer.textindex`): the matching services, best first, enter the SPARQL as a VALUES
+block, and results with words are ordered by relevance. With words and other filters at once,
+the best `MAX_MATCHES` text matches are the ones filtered and counted."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import pyoxigraph as ox
 from localoffer import namespaces as ns
 from localoffer.errors import QueryError
 from localoffer.store import Store
+from localoffer.textindex import MAX_MATCHES, TextIndex
 
 PAGE_SIZE = 20
 MAX_PAGE = 500
@@ -125,16 +131,13 @@ def iri(value: str) -> str:
     return str(ox.NamedNode(value))
 
 
-def patterns(f: Filters, base: str, *, skip: str = "") -> str:
-    """The graph patterns selecting ?service for *f* (leaving out the facet *skip*)."""
-    out = ["?service a schema:Service ."]
+def patterns(f: Filters, base: str, *, skip: str = "", matches: list[str] | None = None) -> str:
+    """The graph patterns selecting ?service for *f* (leaving out the facet *skip*); the words
+    select the services in *matches* (what the text index found for them)."""
+    out = []
     if f.q and skip != "q":
-        words = [w.lower() for w in re.findall(r"\w+", f.q)][:8]
-        for w in words:
-            out.append(f"?service schema:name ?qn{len(out)} . "
-                       f"OPTIONAL {{ ?service schema:description ?qd{len(out)} }} "
-                       f"FILTER(CONTAINS(LCASE(STR(?qn{len(out)})), {lit(w)}) || "
-                       f"CONTAINS(LCASE(COALESCE(STR(?qd{len(out)}), \"\")), {lit(w)}))")
+        out.append(f"VALUES ?service {{ {' '.join(iri(i) for i in matches or [])} }}")
+    out.append("?service a schema:Service .")
     if f.authority and skip != "authority":
         out.append(f"?service lo:localAuthority {iri(ns.authority_iri(base, f.authority))} .")
     if f.need and skip != "need":
@@ -218,12 +221,26 @@ def param_value(name: str, term: Any) -> str:
     return value
 
 
-def facets(store: Store, f: Filters, base: str) -> list[Facet]:
+def text_matches(index: TextIndex | None, f: Filters) -> list[str] | None:
+    """The services the words of *f* find (best first, at most MAX_MATCHES); None without words."""
+    if not f.q:
+        return None
+    if index is None:
+        raise QueryError("searching by words needs the text index")
+    return index.search(f.q, MAX_MATCHES)
+
+
+def facets(store: Store, f: Filters, base: str, index: TextIndex | None = None,
+           matches: list[str] | None = None) -> list[Facet]:
     """Counts of matching services per value of each facet (under the other filters)."""
     out = []
+    if matches is None:
+        matches = text_matches(index, f)
+    if f.q and not matches:
+        return out
     for name, label, pattern in FACETS:
         query = (f"{PREFIXES}SELECT ?v (SAMPLE(?label) AS ?l) (COUNT(DISTINCT ?service) AS ?n) WHERE {{\n  "
-                 f"{patterns(f, base, skip=name)}\n  {pattern}\n}} GROUP BY ?v ORDER BY DESC(?n) ?v "
+                 f"{patterns(f, base, skip=name, matches=matches)}\n  {pattern}\n}} GROUP BY ?v ORDER BY DESC(?n) ?v "
                  f"LIMIT {FACET_LIMIT}")
         facet = Facet(name, label)
         current = getattr(f, name)
@@ -247,16 +264,30 @@ class Hit:
     ages: str
 
 
-def results(store: Store, f: Filters, base: str) -> tuple[int, list[Hit]]:
-    """The number of matching services and the hits on the requested page."""
-    where = patterns(f, base)
-    total_rows = list(store.select(f"{PREFIXES}SELECT (COUNT(DISTINCT ?service) AS ?n) WHERE {{\n  {where}\n}}"))
-    total = int(total_rows[0]["n"].value) if total_rows else 0
+def results(store: Store, f: Filters, base: str, index: TextIndex | None = None,
+            matches: list[str] | None = None) -> tuple[int, list[Hit]]:
+    """The number of matching services and the hits on the requested page (by relevance when
+    there are words, else by name)."""
     offset = (f.page - 1) * PAGE_SIZE
-    page_rows = store.select(
-        f"{PREFIXES}SELECT ?service (SAMPLE(?nm) AS ?name) WHERE {{\n  {where}\n  ?service schema:name ?nm\n}} "
-        f"GROUP BY ?service ORDER BY LCASE(STR(?name)) ?service LIMIT {PAGE_SIZE} OFFSET {offset}")
-    iris = [r["service"].value for r in page_rows]
+    if f.q:
+        if matches is None:
+            matches = text_matches(index, f)
+        if len(f.active) == 1 and index is not None:  # words alone: the index counts and pages
+            total, iris = index.count(f.q), index.search(f.q, PAGE_SIZE, offset)
+        else:
+            where = patterns(f, base, matches=matches)
+            kept = {r["service"].value for r in store.select(
+                f"{PREFIXES}SELECT DISTINCT ?service WHERE {{\n  {where}\n}}")}
+            ranked = [i for i in matches or [] if i in kept]
+            total, iris = len(ranked), ranked[offset:offset + PAGE_SIZE]
+    else:
+        where = patterns(f, base)
+        total_rows = list(store.select(f"{PREFIXES}SELECT (COUNT(DISTINCT ?service) AS ?n) WHERE {{\n  {where}\n}}"))
+        total = int(total_rows[0]["n"].value) if total_rows else 0
+        page_rows = store.select(
+            f"{PREFIXES}SELECT ?service (SAMPLE(?nm) AS ?name) WHERE {{\n  {where}\n  ?service schema:name ?nm\n}} "
+            f"GROUP BY ?service ORDER BY LCASE(STR(?name)) ?service LIMIT {PAGE_SIZE} OFFSET {offset}")
+        iris = [r["service"].value for r in page_rows]
     if not iris:
         return total, []
     details = {r["s"].value: r for r in store.select(f"""{PREFIXES}

@@ -12,6 +12,7 @@ from decimal import Decimal
 from localoffer import namespaces as ns
 from localoffer.rdfterms import lit
 from localoffer.store import Store
+from localoffer.textindex import MAX_MATCHES, open_index
 
 from .ids import is_uuid, sparql_derived_id
 from .params import DAYS, Filters
@@ -34,6 +35,8 @@ class Resolved:
     organizations: tuple[str, ...] | None = None
     centroid: tuple[float, float] | None = None
     no_centroid: bool = False
+    matches: tuple[str, ...] | None = None
+    """The services the search words find in the text index (best MAX_MATCHES)."""
 
 
 def find_nodes(store: Store, base: str, ident: str, kind: str, classes: tuple[str, ...]) -> list[str]:
@@ -82,8 +85,12 @@ def resolve(store: Store, base: str, f: Filters) -> Resolved:
         if not orgs and is_uuid(f.organization_id):
             orgs = (ns.mint(base, "organization", f.organization_id),)
     centroid = postcode_point(store, f.postcode) if f.postcode and f.proximity is not None else None
+    matches = None
+    if f.search:
+        with open_index(store) as index:
+            matches = tuple(index.search(" ".join(f.search), MAX_MATCHES))
     return Resolved(f, terms, schemes, orgs, centroid,
-                    no_centroid=f.proximity is not None and centroid is None)
+                    no_centroid=f.proximity is not None and centroid is None, matches=matches)
 
 
 def postcode_point(store: Store, postcode: str) -> tuple[float, float] | None:
@@ -117,10 +124,8 @@ def service_conditions(r: Resolved, s: str = "?s", channel: str | None = None) -
     makes it a scan per service. A service may come out more than once; callers keep one."""
     f = r.filters
     out: list[str] = []
-    for n, word in enumerate(f.search):
-        t = f"?_w{n}"
-        out.append(f"{{ {{ {s} schema:name {t} }} UNION {{ {s} schema:description {t} }} "
-                   f"FILTER(CONTAINS(LCASE(STR({t})), {lit(word)})) }}")
+    if r.matches is not None:
+        out.append(f"{{ {_values(s, r.matches) if r.matches else 'FILTER(false)'} }}")
     if r.terms is not None:
         out.append(f"{{ {_values('?_tt', r.terms) if r.terms else 'FILTER(false)'} "
                    f"?_tc skos:broader* ?_tt . {s} ?_lp ?_tc . FILTER{CLASSIFYING} }}")

@@ -1,0 +1,292 @@
+"""Full-text search over services, and the per-version file it lives in.
+
+Each published store version gets one SQLite file (FTS5) holding the text index of its
+services (names, descriptions, their providers' names) and the precomputed statistics
+(`localoffer.statistics`). The file belongs to one version and never changes after it is
+written, so a request that reads version N searches index N:
+
+- embedded store: `{store}/derived/{version}.sqlite`, written by the writer before it
+  replaces CURRENT (a copy of the previous version's file with the changed graphs redone),
+  so the index is published together with the data;
+- remote store: a local cache keyed by the store's `lo:storeVersion` marker, built on first
+  use (a remote store cannot be pinned to a version, so the build checks that the marker did
+  not move while it read).
+
+Search: words (Unicode letters and digits) lower-cased without diacritics, Porter stems,
+every word must match (as a prefix), ranked by BM25 with a service's name weighing most.
+User text never reaches the FTS5 query syntax: each word is quoted as a string."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from localoffer import namespaces as ns
+from localoffer.errors import StoreError
+
+FORMAT = "1"  # bump when the tables change: older files are rebuilt
+MAX_WORDS = 16
+MAX_MATCHES = 20000
+"""At most this many best-ranked services take part in a search combined with other filters."""
+WEIGHTS = (10.0, 1.0, 3.0)  # bm25 weights of name, description, provider
+_WORD = re.compile(r"\w+", re.UNICODE)
+_IRI_IN_UPDATE = re.compile(r"<([^<>\s]*)>")
+_ANY_GRAPH = re.compile(r"\bGRAPH\s*[?$]|\b(ALL|NAMED)\b|\bLOAD\b", re.IGNORECASE)
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS doc(id INTEGER PRIMARY KEY, graph TEXT NOT NULL, iri TEXT NOT NULL,
+                               authority TEXT);
+CREATE INDEX IF NOT EXISTS doc_graph ON doc(graph);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(name, description, provider,
+    tokenize = 'porter unicode61 remove_diacritics 2');
+"""
+
+
+class Reader(Protocol):
+    """What the builder reads from: a store or a write session (both answer SPARQL)."""
+
+    def query(self, sparql: str) -> Any: ...
+
+
+def require_fts5() -> None:
+    """Fail clearly when this Python's SQLite was built without FTS5."""
+    try:
+        with sqlite3.connect(":memory:") as conn:
+            conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+    except sqlite3.OperationalError:
+        raise StoreError(f"the text index needs SQLite with FTS5, but this Python's SQLite "
+                         f"{sqlite3.sqlite_version} has no FTS5 module; install a Python whose "
+                         "sqlite3 includes FTS5 (python.org and Debian builds do)") from None
+
+
+def rows(source: Reader, sparql: str) -> Iterator[dict[str, str]]:
+    """SELECT rows as dicts of variable name to the term's value (unbound ones left out)."""
+    result = source.query(sparql)
+    names = [v.value for v in result.variables]
+    for row in result:
+        yield {n: row[n].value for n in names if row[n] is not None}
+
+
+# -- where the files are ---------------------------------------------------------------------
+def index_folder(store: Any) -> Path:
+    """The folder of a store's per-version files."""
+    root = getattr(store, "root", None)
+    if root is not None:
+        return Path(root) / "derived"
+    key = hashlib.sha256(f"{store.endpoints.query} {store.base}".encode()).hexdigest()[:16]
+    configured = getattr(store, "index_cache", None)
+    return Path(configured) if configured else Path(tempfile.gettempdir()) / f"localoffer-index-{key}"
+
+
+def index_file(folder: Path, version: str) -> Path:
+    """The file of one version (versions are folder names or UUIDs: safe as file names)."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", version):
+        version = hashlib.sha256(version.encode()).hexdigest()
+    return folder / f"{version}.sqlite"
+
+
+# -- which graphs a write changed --------------------------------------------------------------
+def touched_by_update(sparql: str, touched: set[str] | None) -> set[str] | None:
+    """Add the graphs a SPARQL Update may change to *touched*; None means any graph.
+
+    An update changes the store's default graph or graphs it names by IRI, unless it names
+    them by a variable (`GRAPH ?g`) or as ALL/NAMED; every IRI it mentions is taken as a
+    graph that may have changed (IRIs that are not graphs are harmless extras)."""
+    if touched is None or _ANY_GRAPH.search(sparql):
+        return None
+    return touched | set(_IRI_IN_UPDATE.findall(sparql))
+
+
+# -- building ----------------------------------------------------------------------------------
+_DOC_QUERIES = {
+    "name": "SELECT ?s ?v WHERE {{ GRAPH <{g}> {{ ?s a <{S}Service> ; <{S}name> ?v }} }}",
+    "description": "SELECT ?s ?v WHERE {{ GRAPH <{g}> {{ ?s a <{S}Service> ; <{S}description> ?v }} }}",
+    "provider": "SELECT ?s ?v WHERE {{ GRAPH <{g}> {{ ?s a <{S}Service> ; <{S}provider> ?o }} "
+                "?o <{S}name> ?v }}",
+    "authority": "SELECT ?s ?v WHERE {{ GRAPH <{g}> {{ ?s a <{S}Service> ; <{L}localAuthority> ?v }} }}",
+}
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    return conn
+
+
+def index_graph(conn: sqlite3.Connection, source: Reader, graph: str) -> int:
+    """(Re)index the services of one graph; returns how many."""
+    conn.execute("DELETE FROM fts WHERE rowid IN (SELECT id FROM doc WHERE graph = ?)", (graph,))
+    conn.execute("DELETE FROM doc WHERE graph = ?", (graph,))
+    docs: dict[str, dict[str, list[str]]] = {}
+    for field, template in _DOC_QUERIES.items():
+        for r in rows(source, template.format(g=graph, S=ns.SCHEMA, L=ns.LO)):
+            values = docs.setdefault(r["s"], {}).setdefault(field, [])
+            if r["v"] not in values:
+                values.append(r["v"])
+    for iri, fields in sorted(docs.items()):
+        if "name" not in fields:
+            continue
+        cur = conn.execute("INSERT INTO doc(graph, iri, authority) VALUES (?, ?, ?)",
+                           (graph, iri, (fields.get("authority") or [None])[0]))
+        conn.execute("INSERT INTO fts(rowid, name, description, provider) VALUES (?, ?, ?, ?)",
+                     (cur.lastrowid, *("\n".join(fields.get(f, [])) for f in ("name", "description",
+                                                                                 "provider"))))
+    return len(docs)
+
+
+def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path | None = None,
+          touched: set[str] | None = None, version: str = "") -> None:
+    """Write the file for a version to *target*: from *previous* with the *touched* graphs
+    redone, or (no previous, or touched is None) from scratch over *graphs*."""
+    from localoffer import statistics
+
+    require_fts5()
+    graphs = set(graphs)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    part.unlink(missing_ok=True)
+    incremental = previous is not None and touched is not None and _usable(previous)
+    if incremental:
+        shutil.copyfile(previous, part)  # type: ignore[arg-type]
+    conn = _connect(part)
+    try:
+        conn.executescript(_TABLES + statistics.TABLES)
+        if incremental:
+            indexed = {g for (g,) in conn.execute("SELECT DISTINCT graph FROM doc")}
+            changed: set[str] | None = (touched or set()) & (graphs | indexed | statistics.graphs(conn))
+        else:
+            changed = None
+        conn.execute("BEGIN")
+        for g in sorted(graphs if changed is None else changed):
+            index_graph(conn, source, g)
+        statistics.refresh(conn, source, graphs, changed)
+        conn.executemany("INSERT OR REPLACE INTO info VALUES (?, ?)",
+                         [("format", FORMAT), ("version", version)])
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA optimize")
+    finally:
+        conn.close()
+    os.replace(part, target)
+
+
+def _usable(path: Path) -> bool:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            row = conn.execute("SELECT value FROM info WHERE key = 'format'").fetchone()
+    except sqlite3.Error:
+        return False
+    return bool(row) and row[0] == FORMAT
+
+
+def publish(session: Any, root: Path, previous: str | None, name: str) -> None:
+    """Build the file of the version *name* that an embedded write session is about to
+    publish (called before CURRENT is replaced), and delete files of versions now gone."""
+    folder = root / "derived"
+    graphs = [g.value for g in session.db.named_graphs() if hasattr(g, "value")]
+    prev = index_file(folder, previous) if previous else None
+    build(session, index_file(folder, name), graphs, previous=prev if prev and prev.exists() else None,
+          touched=getattr(session, "touched", None), version=name)
+    versions = root / "versions"
+    for f in folder.glob("*.sqlite*"):
+        stem = f.name.split(".", 1)[0]
+        if stem not in (name, previous) and not (versions / stem).exists():
+            f.unlink(missing_ok=True)
+
+
+# -- reading -----------------------------------------------------------------------------------
+def pin(store: Any) -> Any:
+    """A view of *store* that keeps reading the version published now (the store itself when
+    the backend cannot be pinned)."""
+    pinned = getattr(store, "pinned", None)
+    return pinned() if pinned else store
+
+
+@dataclass
+class TextIndex:
+    """The index (and statistics) of one store version, with the store pinned to it."""
+
+    version: str
+    store: Any
+    conn: sqlite3.Connection
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> TextIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def count(self, text: str) -> int:
+        """How many services match *text*."""
+        query = fts_query(text)
+        if query is None:
+            return 0
+        row = self.conn.execute("SELECT COUNT(DISTINCT doc.iri) FROM fts JOIN doc ON doc.id = fts.rowid "
+                                "WHERE fts MATCH ?", (query,)).fetchone()
+        return int(row[0])
+
+    def search(self, text: str, limit: int = MAX_MATCHES, offset: int = 0) -> list[str]:
+        """The IRIs of the services matching *text*, best first."""
+        query = fts_query(text)
+        if query is None:
+            return []
+        found = self.conn.execute(
+            f"SELECT doc.iri FROM fts JOIN doc ON doc.id = fts.rowid WHERE fts MATCH ? "
+            f"ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}), doc.iri LIMIT ? OFFSET ?",
+            (query, limit + 50, offset)).fetchall()
+        return list(dict.fromkeys(iri for (iri,) in found))[:limit]
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 query for the words of *text*: each quoted (so that quotes, `*`, `NEAR`, `OR`,
+    `-`, `:` and brackets are only text) and matched as a prefix; None when it has no words."""
+    words = [w for w in _WORD.findall(text.lower()) if w.strip("_")][:MAX_WORDS]
+    if not words:
+        return None
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def open_index(store: Any, attempts: int = 3) -> TextIndex:
+    """The index of the version *store* publishes now, built first if it is missing."""
+    require_fts5()
+    view = pin(store)
+    for _ in range(attempts):
+        version = view.version()
+        path = index_file(index_folder(store), version)
+        if _usable(path) or _build_for_reader(view, path, version):
+            conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+            return TextIndex(version, view, conn)
+    raise StoreError(f"the store changed {attempts} times while its text index was built; "
+                     "try again when ingests have finished")
+
+
+def _build_for_reader(view: Any, path: Path, version: str) -> bool:
+    """Build a missing file from scratch (one process at a time; the others wait and reuse
+    it). False when the store published another version meanwhile (a remote store cannot be
+    pinned, so the file would mix two versions: it is dropped)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / ".lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _usable(path):
+            return True
+        build(view, path, view.named_graphs(), version=version)
+        if view.version() == version:
+            return True
+        path.unlink(missing_ok=True)
+        return False
+
+
+__all__ = ["TextIndex", "open_index", "fts_query", "build", "publish", "touched_by_update", "pin"]
