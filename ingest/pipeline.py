@@ -10,14 +10,16 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from localoffer import __version__
 from localoffer import namespaces as ns
 from localoffer.authorities import authority_name
 from localoffer.config import Settings
 from localoffer.errors import IngestError, RecordError
+from localoffer.federation.changes import record_changes
 from localoffer.rdfterms import iri, lit, typed
-from localoffer.store import Store
+from localoffer.store import Store, WriteSession
 
 from .mapping import Mapper, MappedRecord
 from .readers import Progress, Source, open_source
@@ -76,57 +78,84 @@ def ingest(store: Store, settings: Settings, location: str, *, authority: str,
     graph = ns.graph_iri(settings.base, "source", sid)
     report = IngestReport(location, sid, graph, authority)
     started = _now()
-    with tempfile.TemporaryDirectory(prefix="localoffer-ingest-") as tmp:
-        nt_path = Path(tmp) / "graph.nt"
-        if source.kind == "rdf":
-            digests = _copy_rdf(source, nt_path, report)
+    try:
+        if source.kind == "rdf" or location.startswith(("http://", "https://")):
+            # Read everything first: a live API is slow to page through, and the store's
+            # write lock should not be held while waiting for it.
+            with tempfile.TemporaryDirectory(prefix="localoffer-ingest-") as tmp:
+                nt_path = Path(tmp) / "graph.nt"
+                with open(nt_path, "w", encoding="utf-8") as out:
+                    digests = (_copy_rdf(source, out, report) if source.kind == "rdf" else
+                               _map_records(source, settings, authority, out, report, strict, progress))
+                previous = _previous_digests(store, settings, graph)
+                _check_changed(previous, digests, report)
+                with store.write() as session:
+                    session.replace_graph(graph, nt_path)
+                    _write_provenance(session, settings, report, source, started, digests)
+                    record_changes(session, settings, graph=graph, authority=authority, previous=previous, current=digests)
         else:
-            digests = _map_records(source, settings, authority, nt_path, report, strict, progress)
-        report.checksum = _graph_checksum(digests)
-        previous = _previous_digests(store, settings, graph)
-        _diff(previous, digests, report)
-        if previous is not None and previous.get("_checksum") == report.checksum:
-            report.unchanged = True
-            report.version = store.version()
-            return report
-        meta = _provenance(settings, report, source, started, digests)
-        with store.write() as session:
-            session.replace_graph(graph, nt_path)
-            session.update(_forget_provenance(settings, graph))
-            session.load(ns.graph_iri(settings.base, "meta"), meta.encode(), "nt")
-            ensure_definitions(session, settings)
+            # A local file: map and load at once (the store loads while the mapper writes);
+            # if the result is what is already published, the new version is discarded.
+            with store.write() as session:
+                previous = _previous_digests(store, settings, graph)
+                with session.stream_graph(graph) as out:
+                    digests = _map_records(source, settings, authority, out, report, strict, progress)
+                _check_changed(previous, digests, report)
+                _write_provenance(session, settings, report, source, started, digests)
+                record_changes(session, settings, graph=graph, authority=authority, previous=previous, current=digests)
+    except _Unchanged:
+        report.unchanged = True
     report.version = store.version()
     return report
 
 
-def _map_records(source: Source, settings: Settings, authority: str, nt_path: Path,
+class _Unchanged(Exception):
+    """The mapped graph equals the published one: publish nothing."""
+
+
+def _check_changed(previous: dict[str, str] | None, digests: dict[str, str],
+                   report: IngestReport) -> None:
+    report.checksum = _graph_checksum(digests)
+    _diff(previous, digests, report)
+    if previous is not None and previous.get("_checksum") == report.checksum:
+        raise _Unchanged
+
+
+def _write_provenance(session: WriteSession, settings: Settings, report: IngestReport,
+                      source: Source, started: str, digests: dict[str, str]) -> None:
+    meta = _provenance(settings, report, source, started, digests)
+    session.update(_forget_provenance(settings, graph=report.graph))
+    session.load(ns.graph_iri(settings.base, "meta"), meta.encode(), "nt")
+    ensure_definitions(session, settings)
+
+
+def _map_records(source: Source, settings: Settings, authority: str, out: IO[str],
                  report: IngestReport, strict: bool, progress: Progress | None) -> dict[str, str]:
     mapper = Mapper(settings.base, authority, publish_names=settings.publish_contact_names)
     digests: dict[str, str] = {}
     first_seen: dict[tuple[str, str], str] = {}
-    with open(nt_path, "w", encoding="utf-8") as out:
-        out.writelines(_authority_lines(settings, authority))
-        for item in source.items():
-            report.read += 1
-            mark = mapper.mark()
-            try:
-                records = _map_item(mapper, item, first_seen)
-            except RecordError as exc:
-                mapper.rollback(mark)
-                if strict:
-                    raise IngestError(f"{exc} (--strict: nothing was published)") from None
-                report.rejected.append(exc)
-                continue
-            finally:
-                if progress:
-                    progress(report.read, None)
-            for rec in records:
-                lines = sorted(set(rec.lines))
-                out.writelines(lines)
-                report.triples += len(lines)
-                report.counts[rec.kind] += 1
-                key = f"{rec.kind} {rec.iri}"
-                digests[key] = hashlib.sha1("".join(lines).encode()).hexdigest()
+    out.writelines(_authority_lines(settings, authority))
+    for item in source.items():
+        report.read += 1
+        mark = mapper.mark()
+        try:
+            records = _map_item(mapper, item, first_seen)
+        except RecordError as exc:
+            mapper.rollback(mark)
+            if strict:
+                raise IngestError(f"{exc} (--strict: nothing was published)") from None
+            report.rejected.append(exc)
+            continue
+        finally:
+            if progress:
+                progress(report.read, None)
+        for rec in records:
+            lines = sorted(set(rec.lines))
+            out.writelines(lines)
+            report.triples += len(lines)
+            report.counts[rec.kind] += 1
+            key = f"{rec.kind} {rec.iri}"
+            digests[key] = hashlib.sha1("".join(lines).encode()).hexdigest()
     if report.read == 0:
         raise IngestError(f"{source.location}: no records found; expected at least one service")
     if report.rejected and not report.counts:
@@ -161,7 +190,7 @@ def _map_item(mapper: Mapper, item: Item, first_seen: dict[tuple[str, str], str]
     return records
 
 
-def _copy_rdf(source: Source, nt_path: Path, report: IngestReport) -> dict[str, str]:
+def _copy_rdf(source: Source, out: IO[str], report: IngestReport) -> dict[str, str]:
     """RDF passes through: parse (which checks it) and re-serialise as sorted N-Triples."""
     import pyoxigraph as ox
 
@@ -177,7 +206,7 @@ def _copy_rdf(source: Source, nt_path: Path, report: IngestReport) -> dict[str, 
         except SyntaxError as exc:
             raise IngestError(f"{path}: not valid {fmt}: {exc}") from None
         digests[f"file {path.name}"] = hashlib.sha1(path.read_bytes()).hexdigest()
-    nt_path.write_text("".join(sorted(lines)), encoding="utf-8")
+    out.writelines(sorted(lines))
     report.triples = len(lines)
     report.counts["triples"] = len(lines)
     return digests

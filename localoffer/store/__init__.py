@@ -6,9 +6,10 @@ every backend: a remote backend parses the server's answer with pyoxigraph's par
 
 from __future__ import annotations
 
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,6 +54,18 @@ class WriteSession(ABC):
     @abstractmethod
     def replace_graph(self, graph: str, ntriples: Path) -> None:
         """Make the named graph hold exactly the triples of an N-Triples file."""
+
+    @contextmanager
+    def stream_graph(self, graph: str) -> Iterator[IO[str]]:
+        """Replace the named graph with N-Triples written to the yielded text stream.
+
+        By default the lines are collected in a temporary file and loaded when the block
+        ends; a store that can load while the caller is still writing overrides this."""
+        with tempfile.TemporaryDirectory(prefix="localoffer-graph-") as tmp:
+            path = Path(tmp) / "graph.nt"
+            with open(path, "w", encoding="utf-8") as out:
+                yield out
+            self.replace_graph(graph, path)
 
     @abstractmethod
     def load(self, graph: str, data: Path | bytes, fmt: str = "nt") -> None:
