@@ -65,6 +65,48 @@ class EmbeddedSession(WriteSession):
         self.drop_graph(graph)
         self.load(graph, ntriples, "nt")
 
+    @contextmanager
+    def stream_graph(self, graph: str) -> Iterator[IO[str]]:
+        """Load while the caller writes: Oxigraph's bulk loader reads the N-Triples from a
+        pipe in a second thread (it releases the GIL while parsing and loading), so mapping
+        and loading run on two cores at once instead of one after the other."""
+        node = _graph_node(graph)
+        self.drop_graph(graph)
+        read_fd, write_fd = os.pipe()
+        reader = os.fdopen(read_fd, "rb", buffering=1 << 20)
+        failed: list[BaseException] = []
+
+        def load() -> None:
+            try:
+                self.db.bulk_load(reader, format=FORMATS["nt"], to_graph=node)
+            except BaseException as exc:  # re-raised in the writing thread
+                failed.append(exc)
+            finally:
+                reader.close()  # a writer still writing gets BrokenPipeError, not a hang
+
+        loader = threading.Thread(target=load, name="localoffer-bulk-load", daemon=True)
+        loader.start()
+        out = open(write_fd, "w", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115
+        try:
+            try:
+                yield out
+            finally:
+                try:
+                    out.close()
+                except BrokenPipeError:
+                    pass
+                loader.join()
+        except BrokenPipeError:
+            if not failed:
+                raise
+        if failed:
+            exc = failed[0]
+            if isinstance(exc, SyntaxError):
+                raise StoreError(f"cannot load data into <{graph}>: {exc}") from None
+            raise exc
+        if isinstance(node, ox.NamedNode) and not self.db.contains_named_graph(node):
+            self.db.add_graph(node)
+
     def load(self, graph: str, data: Path | bytes, fmt: str = "nt") -> None:
         self._touch(None if fmt in ("nq", "trig") else graph)
         node = _graph_node(graph)
