@@ -53,14 +53,35 @@ def statistics() -> dict[str, Any]:
                             OPTIONAL {{ ?a <{ns.SCHEMA}name> ?nm }} }} GROUP BY ?a ?code ORDER BY ?code""")],
         "sameas_statgeo": _one(db, f"""SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{ns.OWL}sameAs> ?o
                                        FILTER(STRSTARTS(STR(?o), "{ns.STATGEO}")) }}"""),
-        "links": [(r["p"].value, int(r["n"].value)) for r in db.select(
-            f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH <{ns.graph_iri(settings().base, 'links')}> "
-            "{ ?s ?p ?o } } GROUP BY ?p")],
+        "links": linksets(db, ns.graph_iri(settings().base, "links")),
         "modified": db.modified(),
     }
     cache.clear()
     cache.update(version=version, data=data)
     return data
+
+
+LINK_PREDICATES = (ns.OWL + "sameAs", ns.SKOS + "closeMatch")
+
+
+def linksets(db: Any, graph: str) -> list[tuple[str, str, int, str | None, str | None]]:
+    """(linkset, link predicate, links, subjects graph, objects graph) of each void:Linkset in
+    the links graph whose predicate is owl:sameAs or skos:closeMatch; links counts the triples
+    with that predicate between the linkset's link records' source and target (not the
+    confidence, method and other triples that describe them)."""
+    V, g = ns.VOID, f"<{graph}>"
+    preds = " ".join(f"<{p}>" for p in LINK_PREDICATES)
+    meta = {r["ls"].value: r for r in db.select(
+        f"SELECT ?ls ?p (SAMPLE(?a) AS ?ga) (SAMPLE(?b) AS ?gb) WHERE {{ GRAPH {g} {{ "
+        f"VALUES ?p {{ {preds} }} ?ls a <{V}Linkset> ; <{V}linkPredicate> ?p . "
+        f"OPTIONAL {{ ?ls <{V}subjectsTarget> ?a }} OPTIONAL {{ ?ls <{V}objectsTarget> ?b }} }} }} "
+        "GROUP BY ?ls ?p")}
+    counts = {r["ls"].value: int(r["n"].value) for r in db.select(
+        f"SELECT ?ls (COUNT(*) AS ?n) WHERE {{ {{ SELECT DISTINCT ?ls ?s ?o WHERE {{ GRAPH {g} {{ "
+        f"VALUES ?p {{ {preds} }} ?ls <{V}linkPredicate> ?p . ?l <{V}inDataset> ?ls ; "
+        f"<{ns.LO}source> ?s ; <{ns.LO}target> ?o . ?s ?p ?o }} }} }} }} GROUP BY ?ls")}
+    return [(ls, r["p"].value, counts.get(ls, 0), r["ga"].value if "ga" in r else None,
+             r["gb"].value if "gb" in r else None) for ls, r in sorted(meta.items())]
 
 
 def _one(db: Any, sparql: str) -> int:
@@ -103,19 +124,19 @@ def void_triples(base: str) -> tuple[str, list[ox.Triple]]:
         part = ox.BlankNode()
         t += [ox.Triple(ds, N(V + "propertyPartition"), part), ox.Triple(part, N(V + "property"), N(prop)),
               ox.Triple(part, N(V + "triples"), L(n, "integer"))]
-    linksets = [("statgeo", ns.OWL + "sameAs", stats["sameas_statgeo"], "http://statistics.data.gov.uk/")]
-    linksets += [(f"links-{i}", p, n, None) for i, (p, n) in enumerate(stats["links"])]
-    for name, predicate, n, target in linksets:
-        ls = N(f"{base}/void#dataset-{name}")
+    statgeo, other = N(f"{base}/void#dataset-statgeo"), N("http://statistics.data.gov.uk/")
+    t += [ox.Triple(ds, N(V + "subset"), statgeo), ox.Triple(statgeo, A, N(V + "Linkset")),
+          ox.Triple(statgeo, N(V + "linkPredicate"), N(ns.OWL + "sameAs")),
+          ox.Triple(statgeo, N(V + "triples"), L(stats["sameas_statgeo"], "integer")),
+          ox.Triple(statgeo, N(V + "subjectsTarget"), ds), ox.Triple(statgeo, N(V + "objectsTarget"), other),
+          ox.Triple(other, A, N(V + "Dataset")),
+          ox.Triple(other, N(D + "title"), L("ONS statistical geographies", lang="en"))]
+    for linkset, predicate, n, left, right in stats["links"]:
+        ls = N(linkset)
         t += [ox.Triple(ds, N(V + "subset"), ls), ox.Triple(ls, A, N(V + "Linkset")),
-              ox.Triple(ls, N(V + "linkPredicate"), N(predicate)), ox.Triple(ls, N(V + "triples"), L(n, "integer")),
-              ox.Triple(ls, N(V + "subjectsTarget"), ds)]
-        if target:
-            other = N(target)
-            t += [ox.Triple(ls, N(V + "objectsTarget"), other), ox.Triple(other, A, N(V + "Dataset")),
-                  ox.Triple(other, N(D + "title"), L("ONS statistical geographies", lang="en"))]
-        else:
-            t.append(ox.Triple(ls, N(V + "objectsTarget"), ds))
+              ox.Triple(ls, N(V + "linkPredicate"), N(predicate)), ox.Triple(ls, N(V + "triples"), L(n, "integer"))]
+        for prop, target in (("subjectsTarget", left), ("objectsTarget", right)):
+            t.append(ox.Triple(ls, N(V + prop), N(target) if target else ds))
     return ds.value, t
 
 
@@ -131,7 +152,9 @@ def dcat_triples(base: str) -> tuple[str, list[ox.Triple]]:
          ox.Triple(svc, A, N(C + "DataService")), ox.Triple(svc, N(C + "endpointURL"), N(f"{base}/sparql")),
          ox.Triple(svc, N(D + "title"), L("SPARQL 1.1 endpoint", lang="en")),
          ox.Triple(svc, N(C + "servesDataset"), whole),
-         ox.Triple(svc, N(D + "conformsTo"), N("https://www.w3.org/TR/sparql11-protocol/"))]
+         ox.Triple(svc, N(D + "conformsTo"), N("https://www.w3.org/TR/sparql11-protocol/")),
+         # the change feed: what each ingest and harvest added, changed and withdrew
+                   N("https://www.w3.org/TR/activitystreams-core/")),
     t += _dataset(whole, "All Local Offers", f"{base}/dumps/localoffer", base, None)
     for iri, code, name in stats["authorities"]:
         ds = N(f"{base}/catalog#dataset-{code}")

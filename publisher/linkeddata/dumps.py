@@ -1,6 +1,10 @@
 """`/dumps`: the whole dataset and each authority's data, gzipped, as N-Quads (graphs kept) or
 Turtle (their union). A dump is written once per data version into a cache folder and served
-with a strong ETag made from the version, so harvesters can ask `If-None-Match` cheaply."""
+with a strong ETag made from the version, so harvesters can ask `If-None-Match` cheaply.
+
+Dumps are streamed: quads go from the store (pinned to one version for the whole request)
+through the serializer and gzip to disk as they are read, so a national-scale dump never
+holds the data in memory."""
 
 from __future__ import annotations
 
@@ -8,15 +12,19 @@ import fcntl
 import gzip
 import hashlib
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 
 from localoffer import namespaces as ns
 from localoffer.errors import NotFoundError
+from localoffer.textindex import pin
 
 from .site import TEMPLATE_FOLDER, not_found_page, settings, store
 
@@ -34,39 +42,41 @@ def cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"localoffer-dumps-{key}"
 
 
-def authority_graphs(code: str) -> list[str]:
+def authority_graphs(code: str, db: Any = None) -> list[str]:
     """The named graphs an authority published (by their provenance), plus nothing else."""
     meta = ns.graph_iri(settings().base, "meta")
     authority = ox.NamedNode(ns.authority_iri(settings().base, code))
-    rows = store().select(f"SELECT DISTINCT ?g WHERE {{ GRAPH {ox.NamedNode(meta)} "
-                          f"{{ ?g <{ns.DCTERMS}publisher> {authority} }} }} ORDER BY ?g")
+    rows = (db or store()).select(f"SELECT DISTINCT ?g WHERE {{ GRAPH {ox.NamedNode(meta)} "
+                                  f"{{ ?g <{ns.DCTERMS}publisher> {authority} }} }} ORDER BY ?g")
     return [r["g"].value for r in rows]
 
 
-def write_dump(target: Path, fmt: str, graphs: list[str] | None) -> None:
-    """Write the dump to *target* (gzipped) atomically: the whole store, or *graphs*."""
+def graph_quads(db: Any, graphs: Iterable[str]) -> Iterator[ox.Quad]:
+    """The quads of *graphs*, one graph after another, as the store yields them."""
+    for g in graphs:
+        node = ox.NamedNode(g)
+        for row in db.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }}"):
+            yield ox.Quad(row["s"], row["p"], row["o"], node)
+
+
+def write_dump(db: Any, target: Path, fmt: str, graphs: list[str] | None) -> None:
+    """Stream the dump to *target* (gzipped, atomically): the whole store, or *graphs*."""
     tmp = target.with_suffix(".part")
-    db = store()
     with gzip.open(tmp, "wb", compresslevel=6) as out:
-        if graphs is None:
-            db.dump(out, fmt)
+        if graphs is None and hasattr(db, "root"):
+            db.dump(out, fmt)  # the embedded store streams itself
         else:
-            quads = []
-            for g in graphs:
-                node = ox.NamedNode(g)
-                for row in db.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }}"):
-                    quads.append(ox.Quad(row["s"], row["p"], row["o"], node if fmt == "nq" else ox.DefaultGraph()))
-            rdf_format = ox.RdfFormat.N_QUADS if fmt == "nq" else ox.RdfFormat.TURTLE
+            quads = graph_quads(db, db.named_graphs() if graphs is None else graphs)
             if fmt == "ttl":
-                ox.serialize([q.triple for q in quads], out, rdf_format, prefixes=ns.PREFIXES)
+                ox.serialize((q.triple for q in quads), out, ox.RdfFormat.TURTLE, prefixes=ns.PREFIXES)
             else:
-                ox.serialize(quads, out, rdf_format)
+                ox.serialize(quads, out, ox.RdfFormat.N_QUADS)
     os.replace(tmp, target)
 
 
-def dump_file(name: str, fmt: str, graphs: list[str] | None) -> tuple[Path, str]:
-    """The cached dump for the current version (written on first request) and its ETag."""
-    version = store().version()
+def dump_file(db: Any, name: str, fmt: str, graphs: list[str] | None) -> tuple[Path, str]:
+    """The cached dump of the version *db* reads (written on first request) and its ETag."""
+    version = db.version()
     folder = cache_dir() / version
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.{fmt}.gz"
@@ -74,26 +84,39 @@ def dump_file(name: str, fmt: str, graphs: list[str] | None) -> tuple[Path, str]
         with open(folder / ".lock", "a+b") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one writer per dump; the others wait and reuse it
             if not target.exists():
-                write_dump(target, fmt, graphs)
+                write_dump(db, target, fmt, graphs)
+                prune(folder)
     return target, f"{version}-{name}-{fmt}"
 
 
-def serve_dump(name: str, fmt: str, graphs: list[str] | None) -> Response:
-    """The gzipped dump, with its ETag; 304 when the client has it."""
+def prune(keep: Path, age: float = 3600.0) -> None:
+    """Delete the dumps of other versions untouched for *age* seconds (a request still
+    sending one keeps its open file)."""
+    for folder in keep.parent.iterdir():
+        try:
+            stale = folder != keep and folder.is_dir() and time.time() - folder.stat().st_mtime > age
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def serve_dump(db: Any, name: str, fmt: str, graphs: list[str] | None) -> Response:
+    """The gzipped dump of the version *db* reads, with its ETag; 304 when the client has it."""
     media, _ = FORMATS[fmt]
-    etag = f"{store().version()}-{name}-{fmt}"
+    etag = f"{db.version()}-{name}-{fmt}"
     if request.if_none_match and request.if_none_match.contains(etag):
         response = Response(status=304)
         response.set_etag(etag)
         return response
-    path, etag = dump_file(name, fmt, graphs)
+    path, etag = dump_file(db, name, fmt, graphs)
     response = Response(stream(path), mimetype="application/gzip", direct_passthrough=True)
     response.headers["Content-Length"] = str(path.stat().st_size)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}.gz"'
     response.set_etag(etag)
     response.headers["X-Content-Media-Type"] = media
     response.headers["Cache-Control"] = "public, no-cache"
-    last = store().modified()
+    last = db.modified()
     if last:
         response.last_modified = int(last)
     return response
@@ -133,7 +156,7 @@ def whole(filename: str) -> Response:
     if name != "localoffer":
         return not_found_page(f"no dump called {filename}; the whole dataset is localoffer.nq.gz",
                               suggestions=[("See the list of downloads", "/dumps")])
-    return serve_dump(name, fmt, None)
+    return serve_dump(pin(store()), name, fmt, None)
 
 
 @bp.route("/dumps/authority/<filename>")
@@ -144,8 +167,9 @@ def authority(filename: str) -> Response:
     except NotFoundError as exc:
         return not_found_page(str(exc), suggestions=[("See the list of downloads", "/dumps")])
     code = code.upper()
-    graphs = authority_graphs(code) if ns.GSS_CODE.match(code) else []
+    db = pin(store())
+    graphs = authority_graphs(code, db) if ns.GSS_CODE.match(code) else []
     if not graphs:
         return not_found_page(f"no data is published for the authority {code!r}",
                               suggestions=[("See the list of downloads", "/dumps")])
-    return serve_dump(code, fmt, graphs)
+    return serve_dump(db, code, fmt, graphs)
