@@ -152,9 +152,7 @@ def dcat_triples(base: str) -> tuple[str, list[ox.Triple]]:
          ox.Triple(svc, A, N(C + "DataService")), ox.Triple(svc, N(C + "endpointURL"), N(f"{base}/sparql")),
          ox.Triple(svc, N(D + "title"), L("SPARQL 1.1 endpoint", lang="en")),
          ox.Triple(svc, N(C + "servesDataset"), whole),
-         ox.Triple(svc, N(D + "conformsTo"), N("https://www.w3.org/TR/sparql11-protocol/")),
-         # the change feed: what each ingest and harvest added, changed and withdrew
-                   N("https://www.w3.org/TR/activitystreams-core/")),
+         ox.Triple(svc, N(D + "conformsTo"), N("https://www.w3.org/TR/sparql11-protocol/"))]
     t += _dataset(whole, "All Local Offers", f"{base}/dumps/localoffer", base, None)
     for iri, code, name in stats["authorities"]:
         ds = N(f"{base}/catalog#dataset-{code}")
