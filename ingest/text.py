@@ -64,16 +64,66 @@ class _TextExtractor(HTMLParser):
         self.parts.append(data)
 
 
+# Well-formed tags of the everyday kind (<p>, </li>, <br/>, <a href="...">): the fast path
+# tokenises these itself and hands them to the same handlers as html.parser would.
+_SIMPLE_TAG = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9]*)"
+    r"((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`/]+))?)*)"
+    r"\s*(/?)>")
+# Elements whose content html.parser reads raw (or may, depending on the Python version).
+_RAW_TEXT = {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
+             "noscript", "plaintext"}
+
+
+def _extract_simple(text: str) -> list[str] | None:
+    """The text parts html.parser would give for *text*, when every '<' in it opens a simple
+    tag; None for anything else (comments, raw-text elements, stray '<', odd end tags), which
+    then goes to html.parser. About four times faster on typical directory descriptions."""
+    parser = _TextExtractor()
+    pos = 0
+    for m in _SIMPLE_TAG.finditer(text):
+        chunk = text[pos:m.start()]
+        if "<" in chunk:
+            return None
+        if chunk:
+            parser.handle_data(html.unescape(chunk))
+        end, name, attrs, empty = m.groups()
+        name = name.lower()
+        if name in _RAW_TEXT or (end and (attrs or empty)):
+            return None
+        if end:
+            parser.handle_endtag(name)
+        else:
+            parser.handle_starttag(name, [])
+            if empty:
+                parser.handle_endtag(name)
+        pos = m.end()
+    rest = text[pos:]
+    if "<" in rest:
+        return None
+    if rest:
+        parser.handle_data(html.unescape(rest))
+    return parser.parts
+
+
+def html_to_text(text: str) -> str:
+    """The text of an HTML fragment, character references decoded once."""
+    parts = _extract_simple(text)
+    if parts is None:
+        parser = _TextExtractor()
+        parser.feed(text)
+        parser.close()
+        parts = parser.parts
+    return "".join(parts)
+
+
 def clean_text(value: object) -> str | None:
     """Plain, trimmed text; HTML markup becomes paragraphs and bullet lines; '' is None."""
     if value is None:
         return None
     text = str(value)
     if _TAG_HINT.search(text):
-        parser = _TextExtractor()
-        parser.feed(text)
-        parser.close()
-        text = "".join(parser.parts)  # character references are already decoded, once
+        text = html_to_text(text)  # character references are already decoded, once
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
     out: list[str] = []
     for line in lines:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import random
+from collections.abc import Iterator
+
 import pytest
 
-from localoffer.ingest.text import clean_name, clean_plain, clean_text, normalise_postcode
+from localoffer.ingest.text import (_extract_simple, _TextExtractor, clean_name, clean_plain,
+                                    clean_text, normalise_postcode)
+from localoffer.resources import data_folder
 
 
 class TestCleanText:
@@ -119,3 +125,82 @@ class TestPostcode:
     ])
     def test_other_values_only_trimmed(self, raw: str, expected: str) -> None:
         assert normalise_postcode(raw) == expected
+
+
+class TestFastPathMatchesHtmlParser:
+    """The fast tokeniser must give exactly what html.parser gives, or step aside (None)."""
+
+    @staticmethod
+    def _slow(text: str) -> str:
+        parser = _TextExtractor()
+        parser.feed(text)
+        parser.close()
+        return "".join(parser.parts)
+
+    @staticmethod
+    def _strings(value: object) -> Iterator[str]:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from TestFastPathMatchesHtmlParser._strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from TestFastPathMatchesHtmlParser._strings(v)
+
+    @pytest.mark.parametrize("feed", ["bristol-services-2024-12.json",
+                                      "north-lincolnshire-services-2024-12.json"])
+    def test_every_text_of_the_real_feeds(self, feed: str) -> None:
+        data = json.loads((data_folder("samples") / feed).read_text(encoding="utf-8"))
+        checked = fast = 0
+        for text in set(self._strings(data)):
+            if "<" not in text and "&" not in text:
+                continue
+            checked += 1
+            parts = _extract_simple(text)
+            if parts is not None:
+                fast += 1
+                assert "".join(parts) == self._slow(text), text[:200]
+        assert checked > 100 and fast > checked * 0.9  # the fast path is the usual path
+
+    @pytest.mark.parametrize("text", [
+        "<p>a</p> <p>b</p>", "<P CLASS='x'>Up</P>", "<br/><br />x<br>", "<a href=\"a>b\">l</a>",
+        "<a href=x/>y</a>", "a < b", "a<b", "<3 you", "x</p foo>y", "<p>unclosed", "</li>stray",
+        "<!-- c --><p>x</p>", "<script>1<2</script>t", "<style>p{}</style>t", "<title>t</title>",
+        "&amp;lt;", "&nbsp;&nbsp;", "<p>&#163;5 &pound;</p>", "&unknown; &", "<ul><li> </li></ul>",
+        "<li><p>a</p></li><li>b", "<textarea><b></textarea>", "<p\n class='a'\n>x</p>",
+        "<img src='a.png' alt=\"x\"/>after", "<p>x</p\n>", "<?php x ?>", "<![CDATA[x]]>",
+        "<b>bold</b>&amp;<i>it</i>", "<table><tr><td>1</td></tr></table>", "<p/>x<p/>",
+    ])
+    def test_tricky_fragments(self, text: str) -> None:
+        parts = _extract_simple(text)
+        if parts is not None:
+            assert "".join(parts) == self._slow(text)
+        assert clean_text(text) == _clean_slow(text)
+
+    def test_random_fragments(self) -> None:
+        rng = random.Random(7)
+        atoms = ["<p>", "</p>", "<li>", "</li>", "<ul>", "</ul>", "<br>", "<br/>", "<b>", "</b>",
+                 "<div class=\"c\">", "</div>", "text", " ", "\n", "&amp;", "&nbsp;", "&#39;",
+                 "<", ">", "&", "<a href='u'>", "</a>", "<h2>", "</h2>", "<script>", "</script>",
+                 "<!--", "-->", "<P>", "</LI>", "é", "\t"]
+        fast = 0
+        for _ in range(3000):
+            text = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 14)))
+            parts = _extract_simple(text)
+            if parts is not None:
+                fast += 1
+                assert "".join(parts) == self._slow(text), repr(text)
+        assert fast > 300
+
+
+def _clean_slow(text: str) -> str | None:
+    """clean_text as it was before the fast path (html.parser for anything tag-like)."""
+    import localoffer.ingest.text as module
+
+    saved = module._extract_simple
+    module._extract_simple = lambda _text: None
+    try:
+        return module.clean_text(text)
+    finally:
+        module._extract_simple = saved
