@@ -112,11 +112,27 @@ def stats(obj: Context, fmt: str) -> None:
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Canned-query parameter (repeatable).")
 @click.option("--list", "list_", is_flag=True, help="List the canned queries and their parameters.")
+@click.option("--endpoint", metavar="URL",
+              help="Send the query to this SPARQL endpoint instead of the store (allow-listed hosts only).")
 @click.pass_obj
 def query(obj: Context, sparql: str | None, file_: Any, fmt: str, name: str | None,
-          params: tuple[str, ...], list_: bool) -> None:
-    """Run a SPARQL query, or a canned one (--name), against the store (read-only)."""
+          params: tuple[str, ...], list_: bool, endpoint: str | None) -> None:
+    """Run a SPARQL query, or a canned one (--name), against the store (read-only) or any
+    allow-listed endpoint (--endpoint); SERVICE may name allow-listed endpoints."""
     from localoffer.querying import run_query
+
+    if endpoint and not list_:
+        from localoffer.canned import bind, get_query, parse_assignments
+        from localoffer.federation.remote import run_remote_query
+
+        if name and (sparql or file_):
+            raise click.UsageError("give a query or --name, not both")
+        text = (_run(lambda: bind(get_query(name), parse_assignments(params), obj.settings.base))
+                if name else sparql if sparql is not None else (file_.read() if file_ else None))
+        if not text:
+            raise click.UsageError("give a query as an argument, with --file, or --name")
+        _run(lambda: run_remote_query(endpoint, text, fmt, sys.stdout.buffer, obj.settings))
+        return
 
     if list_ or name:
         from localoffer.canned import load_queries, parse_assignments, run_canned
@@ -135,7 +151,7 @@ def query(obj: Context, sparql: str | None, file_: Any, fmt: str, name: str | No
     if not text:
         raise click.UsageError("give a query as an argument or with --file")
     out = sys.stdout.buffer
-    _run(lambda: run_query(obj.store, text, fmt, out))
+    _run(lambda: run_query(obj.store, text, fmt, out, settings=obj.settings))
 
 
 @main.command()
@@ -199,6 +215,44 @@ def link(obj: Context, authorities: tuple[str, ...], review: Path | None, decisi
     click.echo(json.dumps(report.as_dict(), indent=2) if fmt == "json" else render_text(report))
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+@main.command()
+@click.argument("neighbours", nargs=-1, metavar="[NEIGHBOUR]...")
+@click.option("--endpoint", metavar="URL", help="Ad hoc: harvest this SPARQL endpoint (with --authority).")
+@click.option("--dump", "dump_url", metavar="URL", help="Ad hoc: harvest this dump (with --authority).")
+@click.option("--oruk", metavar="URL", help="Ad hoc: harvest this ORUK/HSDS API (with --authority).")
+@click.option("--authority", metavar="CODE", help="GSS code of the ad hoc neighbour.")
+@click.option("--name", help="Name of the ad hoc neighbour.")
+@click.option("--via", type=click.Choice(["sparql", "dump", "oruk"]),
+              help="Which of the neighbour's URLs to use (default: sparql, else dump, else oruk).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def harvest(obj: Context, neighbours: tuple[str, ...], endpoint: str | None, dump_url: str | None,
+            oruk: str | None, authority: str | None, name: str | None, via: str | None, fmt: str) -> None:
+    """Copy neighbours' Local Offers (by GSS code or name from LOCALOFFER_NEIGHBOURS; all when
+    none is named) into their own graphs {base}/graph/harvest/{GSS}. A neighbour that fails
+    keeps its previous harvest; the exit status is 1 when any failed."""
+    from localoffer.federation.harvest import harvest as run_harvest
+    from localoffer.federation.harvest import plan, render_text
+    from localoffer.federation.remote import policy_for
+    from localoffer.progress import Bar
+
+    chosen = _run(lambda: plan(obj.settings, neighbours, endpoint=endpoint, dump=dump_url, oruk=oruk,
+                               authority=authority, name=name))
+    policy = _run(lambda: policy_for(obj.settings))
+    with Bar("Harvesting", unit="triples") as bar:
+        reports = _run(lambda: run_harvest(obj.store, obj.settings, chosen, policy=policy, method=via,
+                                           progress=bar.update))
+    if fmt == "json":
+        click.echo(json.dumps([r.as_dict() for r in reports], indent=2))
+    else:
+        click.echo(render_text([r for r in reports if r.ok]), nl=False)
+    for r in reports:
+        if not r.ok:
+            click.echo(f"harvest failed: {r.gss} {r.name}: {r.message}", err=True)
+    if not all(r.ok for r in reports):
+        sys.exit(1)
 
 
 @main.command()

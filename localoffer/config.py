@@ -34,6 +34,7 @@ class Settings:
     max_request_bytes: int = 16 * 1024 * 1024
     query_processes: int = 0
     write_shapes: str = ""
+    neighbours: str = ""  # TOML or YAML registry of neighbouring authorities (localoffer.neighbours)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> Settings:

@@ -19,6 +19,10 @@ from localoffer.errors import HarvestError
 USER_AGENT = f"localoffer/{__version__} (+https://w3id.org/localoffer)"
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_REDIRECTS = 5
+# Instance-metadata services of cloud providers (AWS, GCP, Azure, OpenStack: 169.254.169.254;
+# Alibaba: 100.100.100.200; AWS over IPv6: fd00:ec2::254; Oracle: 192.0.0.192).
+_METADATA_V4 = {ipaddress.IPv4Address(a) for a in ("169.254.169.254", "100.100.100.200", "192.0.0.192")}
+_METADATA_V6 = {ipaddress.IPv6Address("fd00:ec2::254")}
 
 
 def allowed_hosts(extra: Mapping[str, object]) -> set[str]:
@@ -27,34 +31,77 @@ def allowed_hosts(extra: Mapping[str, object]) -> set[str]:
     return {h.strip().lower() for h in raw.split(",") if h.strip()}
 
 
-def check_target(url: str, allow: set[str]) -> None:
-    """Refuse a URL that is not http(s), or whose host resolves to a non-public address and
-    is not allow-listed. Raises HarvestError before any connection is made."""
+def classify_address(addr: ipaddress.IPv4Address | ipaddress.IPv6Address | str) -> str | None:
+    """Why an address must not be contacted unless its host:port is allow-listed explicitly
+    (loopback, private, link-local, cloud-metadata, ...), or None for a public address."""
+    if isinstance(addr, str):
+        addr = ipaddress.ip_address(addr.split("%", 1)[0])
+    if isinstance(addr, ipaddress.IPv6Address):
+        mapped = addr.ipv4_mapped or addr.sixtofour or (addr.teredo[1] if addr.teredo else None)
+        if mapped is not None:  # an IPv4 address in IPv6 clothing is judged as that address
+            reason = classify_address(mapped)
+            if reason:
+                return reason
+        if addr in _METADATA_V6:
+            return "cloud-metadata"
+    elif addr in _METADATA_V4:
+        return "cloud-metadata"
+    if addr.is_unspecified:
+        return "unspecified"
+    if addr.is_loopback:
+        return "loopback"
+    if addr.is_link_local:
+        return "link-local"
+    if addr.is_multicast:
+        return "multicast"
+    if addr.is_private:
+        return "private"
+    if addr.is_reserved or not addr.is_global:
+        return "reserved or shared"
+    return None
+
+
+def _listed(host: str, port: int, listed: set[str]) -> bool:
+    return f"{host}:{port}" in listed or host in listed
+
+
+def check_target(url: str, allow: set[str], listed: set[str] | None = None) -> None:
+    """Refuse a URL that is not http(s), whose host is not on *listed* (when given: the
+    hosts harvest and SERVICE may contact), or whose host resolves to a non-public address
+    and is not allow-listed in *allow*. Raises HarvestError before any connection is made."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HarvestError(f"{url}: only http:// and https:// URLs can be fetched")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    key = f"{parts.hostname.lower()}:{port}"
-    if key in allow or parts.hostname.lower() in allow:
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise HarvestError(f"{url}: the port is not a number between 0 and 65535") from None
+    host = parts.hostname.lower()
+    key = f"{host}:{port}"
+    if listed is not None and not _listed(host, port, listed | allow):
+        raise HarvestError(f"{url}: refused, {key} is not on the allow-list (the neighbours "
+                           "registry, LOCALOFFER_NEIGHBOURS, and LOCALOFFER_ALLOWED_HOSTS)")
+    if _listed(host, port, allow):
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise HarvestError(f"{url}: cannot resolve host {parts.hostname!r} ({exc.strerror})") from None
     for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if not addr.is_global or addr.is_multicast:
+        reason = classify_address(str(info[4][0]))
+        if reason:
             raise HarvestError(
-                f"{url}: refused, {parts.hostname} is a private, loopback or link-local address "
-                f"({addr}); add {key} to LOCALOFFER_ALLOWED_HOSTS if it is a trusted host")
+                f"{url}: refused, {parts.hostname} is a {reason} address ({info[4][0]}); "
+                f"add {key} to LOCALOFFER_ALLOWED_HOSTS if it is a trusted host")
 
 
 def fetch(url: str, *, timeout: float, retries: int, allow: set[str],
           max_bytes: int = 512 * 1024 * 1024, accept: str = "application/json",
-          session: requests.Session | None = None, headers: Mapping[str, str] | None = None
-          ) -> requests.Response:
-    """GET *url* with the guard, a timeout, retries with exponential backoff on transient
-    failures, and a cap on the body size. Returns the final response (any status)."""
+          session: requests.Session | None = None, headers: Mapping[str, str] | None = None,
+          listed: set[str] | None = None) -> requests.Response:
+    """GET *url* with the guard (every redirect hop checked; with *listed*, only those hosts),
+    a timeout, retries with exponential backoff on transient failures, and a cap on the body
+    size. Returns the final response (any status)."""
     http = session or requests.Session()
     send_headers = {"User-Agent": USER_AGENT, "Accept": accept, **(headers or {})}
     attempt = 0
@@ -62,7 +109,7 @@ def fetch(url: str, *, timeout: float, retries: int, allow: set[str],
         while True:
             attempt += 1
             try:
-                response = _get_following_redirects(http, url, send_headers, timeout, allow, max_bytes)
+                response = _get_following_redirects(http, url, send_headers, timeout, allow, max_bytes, listed)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt > retries:
                     tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
@@ -78,9 +125,10 @@ def fetch(url: str, *, timeout: float, retries: int, allow: set[str],
 
 
 def _get_following_redirects(http: requests.Session, url: str, headers: Mapping[str, str],
-                             timeout: float, allow: set[str], max_bytes: int) -> requests.Response:
+                             timeout: float, allow: set[str], max_bytes: int,
+                             listed: set[str] | None = None) -> requests.Response:
     for _ in range(MAX_REDIRECTS + 1):
-        check_target(url, allow)
+        check_target(url, allow, listed)
         response = http.get(url, headers=dict(headers), timeout=timeout, allow_redirects=False, stream=True)
         if response.is_redirect and "location" in response.headers:
             url = urljoin(url, response.headers["location"])

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 
 from localoffer.config import Settings
 from localoffer.errors import LocalOfferError, QueryError
+from localoffer.federation.service import ServiceError
 from localoffer.sparqlguard import explain_syntax_error, with_base
 from localoffer.store import Store, StoreBusyError, is_graph_result, open_store
 
@@ -41,6 +42,7 @@ class QueryJob:
     default_graph: list[str] | None = None
     named_graphs: list[str] | None = None
     base_iri: str | None = None
+    federation: Any = None  # a localoffer.federation.remote.Policy when the query has SERVICE
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,12 @@ class Failure:
 def run_query(store: Store, job: QueryJob) -> Answer:
     """Run *job* and serialise its result, keeping at most `job.limit` rows or triples."""
     version = store.version()
-    text, shift = with_base(job.sparql, job.base_iri)
+    sparql = job.sparql
+    if job.federation is not None:  # SERVICE is answered by us, never by the engine
+        from localoffer.federation.service import resolve_services
+
+        sparql = resolve_services(sparql, job.federation)
+    text, shift = with_base(sparql, job.base_iri)
     try:
         result = store.query(text, default_graph=job.default_graph, named_graphs=job.named_graphs)
     except SyntaxError as exc:
@@ -186,6 +193,8 @@ def execute(store: Store, job: QueryJob | UpdateJob) -> Answer | Failure:
         if isinstance(job, UpdateJob):
             return run_update(store, job)
         return run_query(store, job)
+    except ServiceError as exc:
+        return Failure("service", str(exc))
     except QueryError as exc:
         return Failure("syntax" if str(exc).startswith("SPARQL syntax error") else "refused", str(exc))
     except StoreBusyError as exc:

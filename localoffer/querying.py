@@ -8,7 +8,8 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from localoffer.errors import QueryError
-from localoffer.sparqlguard import check_read_query
+from localoffer.config import Settings
+from localoffer.sparqlguard import check_read_query, service_targets
 from localoffer.store import Store, is_graph_result
 
 RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
@@ -19,8 +20,15 @@ GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
                  "table": ox.RdfFormat.TURTLE, "csv": ox.RdfFormat.N_TRIPLES, "tsv": ox.RdfFormat.N_TRIPLES}
 
 
-def execute(store: Store, text: str) -> Any:
-    """Check and run a query; syntax errors become QueryError with the engine's position."""
+def execute(store: Store, text: str, settings: Settings | None = None) -> Any:
+    """Check and run a query; syntax errors become QueryError with the engine's position.
+    With *settings*, SERVICE to allow-listed endpoints is answered (see federation.service)."""
+    if settings is not None and service_targets(text):
+        from localoffer.federation.service import check_services, resolve_services, service_policy
+
+        policy = service_policy(settings)
+        check_read_query(text, check_services(text, policy))
+        text = resolve_services(text, policy)
     check_read_query(text)
     try:
         return store.query(text)
@@ -30,10 +38,10 @@ def execute(store: Store, text: str) -> Any:
         raise QueryError(f"the query failed: {exc}") from None
 
 
-def run_query(store: Store, text: str, fmt: str, out: IO[bytes]) -> None:
+def run_query(store: Store, text: str, fmt: str, out: IO[bytes], settings: Settings | None = None) -> None:
     """Run *text* and write the results to *out* as table, json, csv, tsv (SELECT/ASK) or as
     Turtle/N-Triples/JSON-LD (CONSTRUCT/DESCRIBE)."""
-    result = execute(store, text)
+    result = execute(store, text, settings)
     if is_graph_result(result):
         result.serialize(out, GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE))
         return

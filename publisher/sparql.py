@@ -18,7 +18,8 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from localoffer.errors import QueryError, StoreError
 from localoffer.queryexec import GRAPH_FORMATS, TABLE, Answer, Failure, QueryJob
-from localoffer.sparqlguard import check_read_query, query_form
+from localoffer.federation.service import ServiceError, check_services, service_policy
+from localoffer.sparqlguard import check_read_query, query_form, service_targets
 
 from . import get_pool, get_settings, get_store
 from .conneg import (
@@ -124,15 +125,17 @@ def choose_formats(text: str) -> tuple[Offer, Offer]:
 def answer(req: QueryRequest) -> Response:
     """Run the query (unless the client's copy is current) and build the response."""
     text = req.text or ""
-    check_read_query(text)
     settings, store = get_settings(), get_store()
+    policy = service_policy(settings) if service_targets(text) else None  # SERVICE: answered by us
+    check_read_query(text, check_services(text, policy) if policy else None)
     results, graphs = choose_formats(text)
     dataset = bool(req.default_graphs or req.named_graphs)
     job = QueryJob(text, result_format=results[1], graph_format=graphs[1], limit=settings.result_limit,
                    default_graph=req.default_graphs if dataset else None,
-                   named_graphs=req.named_graphs if dataset else None, base_iri=request.base_url)
+                   named_graphs=req.named_graphs if dataset else None, base_iri=request.base_url,
+                   federation=policy)
     parts = (text, job.default_graph, job.named_graphs, results[0], graphs[0], job.limit)
-    cached = not_modified(etag_for(store.version(), *parts), store.modified())
+    cached = None if policy else not_modified(etag_for(store.version(), *parts), store.modified())
     if cached is not None:
         cached.vary.add("Accept")
         return cached
@@ -150,14 +153,27 @@ def answer(req: QueryRequest) -> Response:
     response.vary.add("Accept")
     response.headers["X-LocalOffer-Truncated"] = "true" if reply.truncated else "false"
     response.headers["X-LocalOffer-Rows"] = str(reply.count)
-    set_validators(response, etag_for(reply.version, *parts), store.modified())
+    if policy is None:
+        set_validators(response, etag_for(reply.version, *parts), store.modified())
+    else:  # the answer depends on other endpoints too: not validated by our version
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.errorhandler(ServiceError)
+def service_failed(exc: ServiceError) -> Response:
+    """A SERVICE endpoint failed: the gateway's fault, not the client's query."""
+    from .errors import respond
+
+    return respond(502, "SERVICE failed", str(exc))
 
 
 def raise_failure(reply: Failure) -> None:
     """Turn a query process's Failure into the matching error."""
     if reply.kind in ("syntax", "refused"):
         raise QueryError(reply.message)
+    if reply.kind == "service":
+        raise ServiceError(reply.message)
     if reply.kind == "bug":
         raise RuntimeError(reply.message)
     raise StoreError(reply.message)

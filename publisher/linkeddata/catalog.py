@@ -106,6 +106,9 @@ def void_triples(base: str) -> tuple[str, list[ox.Triple]]:
          ox.Triple(ds, N(V + "uriSpace"), L(f"{base}/id/")),
          ox.Triple(ds, N(V + "uriRegexPattern"), L(f"^{base}/id/")),
          ox.Triple(ds, N(V + "rootResource"), N(f"{base}/catalog")),
+         ox.Triple(ds, N(ns.RDFS + "seeAlso"), N(f"{base}/changes")),  # the change feed (AS2)
+         ox.Triple(N(f"{base}/changes"), N(D + "conformsTo"), N("https://www.w3.org/TR/activitystreams-core/")),
+         ox.Triple(N(f"{base}/changes"), N(D + "format"), L("application/activity+json")),
          ox.Triple(ds, N(V + "triples"), L(stats["triples"], "integer")),
          ox.Triple(ds, N(V + "classes"), L(len(stats["classes"]), "integer")),
          ox.Triple(ds, N(V + "properties"), L(len(stats["properties"]), "integer"))]
@@ -152,7 +155,15 @@ def dcat_triples(base: str) -> tuple[str, list[ox.Triple]]:
          ox.Triple(svc, A, N(C + "DataService")), ox.Triple(svc, N(C + "endpointURL"), N(f"{base}/sparql")),
          ox.Triple(svc, N(D + "title"), L("SPARQL 1.1 endpoint", lang="en")),
          ox.Triple(svc, N(C + "servesDataset"), whole),
-         ox.Triple(svc, N(D + "conformsTo"), N("https://www.w3.org/TR/sparql11-protocol/"))]
+         ox.Triple(svc, N(D + "conformsTo"), N("https://www.w3.org/TR/sparql11-protocol/")),
+         # the change feed: what each ingest and harvest added, changed and withdrew
+         ox.Triple(cat, N(C + "service"), N(f"{base}/catalog#changes")),
+         ox.Triple(N(f"{base}/catalog#changes"), A, N(C + "DataService")),
+         ox.Triple(N(f"{base}/catalog#changes"), N(C + "endpointURL"), N(f"{base}/changes")),
+         ox.Triple(N(f"{base}/catalog#changes"), N(D + "title"), L("Change feed (Activity Streams 2.0)", lang="en")),
+         ox.Triple(N(f"{base}/catalog#changes"), N(D + "conformsTo"),
+                   N("https://www.w3.org/TR/activitystreams-core/")),
+         ox.Triple(N(f"{base}/catalog#changes"), N(C + "servesDataset"), whole)]
     t += _dataset(whole, "All Local Offers", f"{base}/dumps/localoffer", base, None)
     for iri, code, name in stats["authorities"]:
         ds = N(f"{base}/catalog#dataset-{code}")
