@@ -25,7 +25,9 @@ class Vocab:
     def __getattr__(self, name: str) -> str:
         if name.startswith("_"):
             raise AttributeError(name)
-        return self[name]
+        term = self[name]
+        setattr(self, name, term)  # later lookups find it without calling __getattr__
+        return term
 
     def __getitem__(self, name: str) -> str:
         term = self._cache.get(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import lru_cache
 from urllib.parse import quote
 
 LO = "https://w3id.org/localoffer/def#"
@@ -58,6 +59,7 @@ def is_uuid(value: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=1 << 16)
 def local_id(source_id: str, authority: str | None = None) -> str:
     """The id part of an instance IRI: a UUID as it is (lower case), anything else
     prefixed by the authority so that ids stay unique across authorities hosted together."""
