@@ -54,9 +54,11 @@ def classify_address(addr: ipaddress.IPv4Address | ipaddress.IPv6Address | str) 
         return "link-local"
     if addr.is_multicast:
         return "multicast"
+    if addr.is_reserved:
+        return "reserved or shared"
     if addr.is_private:
         return "private"
-    if addr.is_reserved or not addr.is_global:
+    if not addr.is_global:
         return "reserved or shared"
     return None
 

@@ -60,14 +60,21 @@ class Index:
         return out
 
     def records(self) -> dict[Any, str]:
-        """Every record node and its kind."""
+        """Every record node and its kind (not parts minted under a record's IRI, such as
+        a service's phone channel)."""
         out: dict[Any, str] = {}
         for node, types in self.types.items():
             for cls in types:
                 if cls in RECORD_KINDS:
                     out[node] = RECORD_KINDS[cls]
                     break
-        return out
+        names = {n.value for n in out if isinstance(n, ox.NamedNode)}
+        return {n: k for n, k in out.items() if not (isinstance(n, ox.NamedNode) and _inside(n.value, names))}
+
+
+def _inside(value: str, names: set[str]) -> bool:
+    """True when a prefix of *value* ending before a '-', '#' or '/' is another record's IRI."""
+    return any(ch in "-#/" and value[:i] in names for i, ch in enumerate(value) if i)
 
 
 def record_digests(triples: Iterable[Any]) -> dict[str, str]:
