@@ -7,11 +7,13 @@ not hold (policies, statements, the pages the law asks for), written by a counci
       url: https://www.example.gov.uk/local-offer
       title: Bristol SEND Local Offer
       last_reviewed: 2024-11-01           # when the Local Offer as a whole was last reviewed
+      feedback_url: https://www.example.gov.uk/local-offer/feedback   # where families comment on it
     information:                          # one entry per page, policy or document
       - items: [home-to-school-travel-policy]    # topics it covers: concept names from
         url: https://www.example.gov.uk/travel   # ontology/schemes/information-item.ttl
         title: Home to school travel policy
         updated: 2024-09-01
+        academic_year: 2025/26            # optional: the year a yearly statement covers
 
 Each information entry becomes an `lo:InformationResource` linked from the authority's single
 `lo:LocalOffer` node with `lo:hasInformation`; the SHACL shapes then check every statutory topic
@@ -36,6 +38,7 @@ from .records import Item
 
 ITEM_SCHEME = f"{ns.SCHEME}information-item"
 _URL = re.compile(r"^https?://[^\s<>\"]+$")
+_YEAR = re.compile(r"^\d{4} ?[-/] ?(\d{2}|\d{4})$")
 
 
 def information_items() -> dict[str, str]:
@@ -99,6 +102,11 @@ def map_profile_item(mapper: Mapper, item: Item) -> list[MappedRecord]:
     o.add(s, S.url, typed(url, "anyURI"))
     o.text(s, DCT.title, d, "title")
     _date(o, s, d, "updated")
+    year = d.get("academic_year")
+    if year is not None:
+        if not _YEAR.match(str(year)):
+            raise o.fault("academic_year", f"must be an academic year such as 2025/26; got {year!r}")
+        o.add(s, DCT.temporal, lit(str(year)))
     for x in items:
         o.add(s, L.informationItem, iri(known[str(x)]))
     return [MappedRecord("information", url, s[1:-1], d.get("title"), o.lines)]
@@ -124,6 +132,11 @@ def _local_offer(mapper: Mapper, d: dict[str, Any], o: Out, offer: str) -> Mappe
             raise lo.fault("url", f"must be the Local Offer's web address; got {url!r}")
         o.add(offer, S.url, typed(url, "anyURI"))
     lo.text(offer, DCT.title, lo_info, "title")
+    feedback = lo.scalar(lo_info, "feedback_url")
+    if feedback:
+        if not _URL.match(feedback):
+            raise lo.fault("feedback_url", f"must be the web address of the feedback form or page; got {feedback!r}")
+        o.add(offer, L.feedbackUrl, iri(feedback))
     _date(lo, offer, lo_info, "last_reviewed")
     return MappedRecord("local_offer", mapper.authority, offer[1:-1], name, o.lines)
 

@@ -45,6 +45,8 @@ def _profile(tmp_path, body: str):
     ("  - items: [childcare]\n    url: javascript:alert(1)\n", "url", "web address"),
     ("  - items: [childcare]\n    url: https://www.example.gov.uk/a\n    updated: last week\n", "updated", "YYYY-MM-DD"),
     ("  - url: https://www.example.gov.uk/a\n", "items", "name the topic"),
+    ("  - items: [post-16-transport-policy-statement]\n    url: https://www.example.gov.uk/a\n"
+     "    academic_year: next year\n", "academic_year", "academic year such as 2025/26"),
 ])
 def test_bad_entries_are_rejected_with_field(store, settings, tmp_path, entry, field, words):
     report = ingest(store, settings, str(_profile(tmp_path, entry)), authority="E06000023")

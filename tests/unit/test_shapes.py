@@ -38,7 +38,13 @@ PREFIXES = """
 TODAY = dt.date.today()
 DATES = {"recent": (TODAY - dt.timedelta(days=30)).isoformat(),
          "stale": (TODAY - dt.timedelta(days=400)).isoformat(),
-         "future": (TODAY + dt.timedelta(days=10)).isoformat()}
+         "future": (TODAY + dt.timedelta(days=10)).isoformat(),
+         "due": (TODAY - dt.timedelta(days=380)).isoformat(),  # 12 to 13 months ago
+         "overdue": (TODAY - dt.timedelta(days=450)).isoformat()}
+_YEAR = TODAY.year - (1 if TODAY.month < 9 else 0)  # the academic year starts on 1 September
+DATES["year"] = f"{_YEAR}/{str(_YEAR + 1)[2:]}"
+DATES["last_year"] = f"{_YEAR - 1}/{str(_YEAR)[2:]}"
+DATES["year_long"] = f"{_YEAR}-{_YEAR + 1}"
 NS = rdflib.Graph(bind_namespaces="none")
 NS.parse(data=PREFIXES, format="turtle")
 _EXPAND = dict(NS.namespaces())
@@ -74,6 +80,7 @@ class Case:
 SVC, ORG, LOC, ADR, AUD = "svc:slt", "org:trust", "loc:central-clinic", "loc:central-clinic-address-0", \
     "svc:slt-audience"
 CONTACT, PHONE, OFFER = "svc:slt-contact-0", "svc:slt-phone-0", "offer:e06000023"
+COMMENTS_PAGE, TRAVEL_PAGE = "page:help-and-complaints", "page:travel-and-money"
 ITEMS = ["ordinarily-available-provision", "funding-arrangements", "identification-and-assessment",
          "health-provision", "social-care-provision", "other-educational-provision", "training-provision",
          "home-to-school-travel-policy", "post-16-transport-policy-statement", "phase-transfer-support",
@@ -190,8 +197,10 @@ CASES = [
          ok_add='svc:slt-phone-0 schema:telephone "116 123" .'),
     Case("Contact-email-syntax", "Violation", remove=((CONTACT, "schema:email", None),),
          add='svc:slt-contact-0 schema:email "slt-admin at example.nhs.uk" .'),
+    # An offer cut off from its authority has no publisher and cannot reach the records either.
     Case("LocalAuthority-local-offer", "Violation",
          remove=(("auth:E06000023", "lo:localOffer", None), (OFFER, "dcterms:publisher", None)),
+         also=("LocalOffer-provision-records", "LocalOffer-publisher"),
          ok_remove=(("auth:E06000023", "lo:localOffer", None),)),
     Case("LocalOffer-modified", "Violation", remove=((OFFER, "dcterms:modified", None),)),
     Case("LocalOffer-url", "Violation", remove=((OFFER, "schema:url", None),)),
@@ -199,6 +208,38 @@ CASES = [
          add='offer:e06000023 schema:url "javascript:alert(1)"^^xsd:anyURI .'),
     Case("LocalOffer-dates-not-future", "Violation", remove=((OFFER, "dcterms:modified", None),),
          add='offer:e06000023 dcterms:modified "{future}"^^xsd:date .'),
+    Case("Service-quality-and-outcomes", "Warning", remove=((SVC, "lo:outcomes", None),),
+         ok_remove=((SVC, "lo:outcomes", None), (SVC, "lo:provisionCategory", None)),
+         ok_add="svc:slt lo:provisionCategory pc:other-educational-provision ."),
+    Case("Organization-sen-information-report-due", "Warning",
+         add='org:trust lo:senInformationReport <https://school.example/sen> .'
+             ' <https://school.example/sen> dcterms:modified "{due}"^^xsd:date .',
+         ok_add='org:trust lo:senInformationReport <https://school.example/sen> .'
+                ' <https://school.example/sen> dcterms:modified "{recent}"^^xsd:date .'),
+    # The latest date counts: an old date next to a recent one is fine.
+    Case("Organization-sen-information-report-overdue", "Violation",
+         add='org:trust lo:senInformationReport <https://school.example/sen> .'
+             ' <https://school.example/sen> dcterms:modified "{overdue}"^^xsd:date .',
+         ok_add='org:trust lo:senInformationReport <https://school.example/sen> .'
+                ' <https://school.example/sen> dcterms:modified "{overdue}"^^xsd:date , "{recent}"^^xsd:date .'),
+    # Without dcterms:publisher the offer also cannot reach its records (lo:localOffer still links it).
+    Case("LocalOffer-publisher", "Violation", remove=((OFFER, "dcterms:publisher", None),),
+         also=("LocalOffer-provision-records",)),
+    Case("LocalOffer-area", "Violation", remove=((OFFER, "dcterms:spatial", None),)),
+    Case("LocalOffer-provision-records", "Violation", remove=((SVC, "lo:localAuthority", None),)),
+    Case("LocalOffer-feedback-route", "Violation", remove=((OFFER, "lo:feedbackUrl", None),),
+         ok_remove=((OFFER, "lo:feedbackUrl", None),),
+         ok_add="offer:e06000023 schema:potentialAction [ a schema:CommentAction ] ."),
+    Case("LocalOffer-comments-and-response-annual", "Violation",
+         remove=((COMMENTS_PAGE, "dcterms:modified", None),),
+         add='page:help-and-complaints dcterms:modified "{stale}"^^xsd:date .',
+         ok_remove=((COMMENTS_PAGE, "dcterms:modified", None),),
+         ok_add='page:help-and-complaints dcterms:issued "{recent}"^^xsd:date .'),
+    Case("LocalOffer-post-16-transport-statement-current", "Violation",
+         remove=((TRAVEL_PAGE, "dcterms:temporal", None),),
+         add='page:travel-and-money dcterms:temporal "{last_year}" .',
+         ok_remove=((TRAVEL_PAGE, "dcterms:temporal", None),),
+         ok_add='page:travel-and-money dcterms:temporal "{year_long}" .'),
 ]
 # The base fixture spreads the information items over three pages.
 PAGES = {**{i: "page:send-support" for i in ITEMS},
@@ -208,10 +249,32 @@ PAGES = {**{i: "page:send-support" for i in ITEMS},
          **{i: "page:help-and-complaints" for i in (
              "information-advice-and-support", "complaints", "disagreement-resolution", "mediation",
              "tribunal-appeals", "comments-and-response", "offline-and-accessible-access")}}
+# The only page for a s.30(2) category also leaves the category uncovered (the base has no
+# record in it).
+SOLE_PAGE = {"other-educational-provision": "other-educational-provision",
+             "training-provision": "other-training-provision",
+             "preparing-for-adulthood": "preparation-for-adulthood"}
 CASES += [Case(f"LocalOffer-information-{item}",
                "Info" if item in INFO_ITEMS else "Warning" if item in WARNING_ITEMS else "Violation",
-               remove=((PAGES[item], "lo:informationItem", f"ii:{item}"),))
+               remove=((PAGES[item], "lo:informationItem", f"ii:{item}"),),
+               also=(f"LocalOffer-covers-{SOLE_PAGE[item]}",) if item in SOLE_PAGE else ())
           for item in ITEMS]
+# s.30(2) coverage: met by a page on the topic or a record in the category. The base has no
+# record in the categories checked here, so removing the pages breaks it (and the page rules).
+COVERAGE = {"education-health-and-care-provision": ("ordinarily-available-provision", "health-provision",
+                                                    "social-care-provision"),
+            "other-educational-provision": ("other-educational-provision",),
+            "other-training-provision": ("training-provision",),
+            "travel-arrangements": ("home-to-school-travel-policy", "post-16-transport-policy-statement"),
+            "preparation-for-adulthood": ("preparing-for-adulthood",)}
+# For (a) the base service's own category (health care) is moved out of (a) as well.
+CASES += [Case(f"LocalOffer-covers-{key}", "Violation",
+               remove=tuple((PAGES[i], "lo:informationItem", f"ii:{i}") for i in items)
+               + (((SVC, "lo:provisionCategory", None),) if key == "education-health-and-care-provision" else ()),
+               add=("svc:slt lo:provisionCategory pc:other-educational-provision ."
+                    if key == "education-health-and-care-provision" else ""),
+               also=tuple(f"LocalOffer-information-{i}" for i in items))
+          for key, items in COVERAGE.items()]
 
 
 def base() -> rdflib.Graph:
@@ -219,7 +282,9 @@ def base() -> rdflib.Graph:
     graph.parse(DATA / "base.ttl")
     graph.parse(data=PREFIXES + f"""
         svc:slt hsds:assuredDate "{DATES['recent']}"^^xsd:date .
-        offer:e06000023 dcterms:modified "{DATES['recent']}"^^xsd:date .""", format="turtle")
+        offer:e06000023 dcterms:modified "{DATES['recent']}"^^xsd:date .
+        page:help-and-complaints dcterms:modified "{DATES['recent']}"^^xsd:date .
+        page:travel-and-money dcterms:temporal "{DATES['year']}" .""", format="turtle")
     return graph
 
 
@@ -257,6 +322,16 @@ def test_broken_fixture_yields_exactly_that_rule(case: Case):
 def test_conforming_fixture_yields_nothing(case: Case):
     graph = variant(case.ok_remove, case.ok_add) if (case.ok_remove or case.ok_add) else base()
     assert results(graph) == []
+
+
+@pytest.mark.parametrize("key,category", [("other-educational-provision", "other-educational-provision"),
+                                          ("preparation-for-adulthood", "finding-employment")])
+def test_a_record_in_the_category_covers_it_without_a_page(key, category):
+    """s.30(2) coverage is met by the authority's records too (a narrower category counts)."""
+    items = COVERAGE[key]
+    remove = tuple((PAGES[i], "lo:informationItem", f"ii:{i}") for i in items)
+    found = results(variant(remove, f"svc:slt lo:provisionCategory pc:{category} ."))
+    assert {r[0] for r in found} == {f"LocalOffer-information-{i}" for i in items}
 
 
 def test_every_shape_has_a_case():
@@ -354,7 +429,9 @@ def _ours(graph: rdflib.Graph, shapes: rdflib.Graph) -> set[tuple[str, str, str,
 
 
 SPARQL_CASES = [c for c in CASES if "date" in c.shape.lower() or "review" in c.shape
-                or c.shape in ("Service-ages", "Contact-route", "LocalAuthority-local-offer")]
+                or c.shape in ("Service-ages", "Contact-route", "LocalAuthority-local-offer")
+                or c.shape.startswith(("Organization-sen-information-report-", "LocalOffer-comments",
+                                       "LocalOffer-post-16", "LocalOffer-covers-", "LocalOffer-provision"))]
 
 
 @pytest.mark.parametrize("case", SPARQL_CASES, ids=lambda c: c.id)
