@@ -71,7 +71,7 @@ def request(endpoint: str, sparql: str, policy: Policy, *, accept: str,
     if response.status_code in (200, 304):
         return response
     raise HarvestError(f"{endpoint}: answered HTTP {response.status_code} "
-                       f"({_excerpt(response)}); expected SPARQL results")
+                       f"({excerpt(response)}); expected SPARQL results")
 
 
 def select(endpoint: str, sparql: str, policy: Policy) -> tuple[list[str], list[list[Any]]]:
@@ -92,7 +92,7 @@ def parse_results(endpoint: str, response: requests.Response) -> Any:
     mime = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if mime not in (RESULTS_JSON, "application/json"):
         raise HarvestError(f"{endpoint}: answered {mime or 'without a Content-Type'} "
-                           f"({_excerpt(response)}), not SPARQL JSON results")
+                           f"({excerpt(response)}), not SPARQL JSON results")
     try:
         return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
     except (SyntaxError, ValueError) as exc:
@@ -105,14 +105,14 @@ def parse_graph(url: str, response: requests.Response, default: str | None = Non
     fmt = GRAPH_TYPES.get(mime) or (GRAPH_TYPES.get(default) if default else None)
     if fmt is None:
         raise HarvestError(f"{url}: answered {mime or 'without a Content-Type'} "
-                           f"({_excerpt(response)}), not RDF")
+                           f"({excerpt(response)}), not RDF")
     try:
         return list(ox.parse(response.content, format=fmt))
     except SyntaxError as exc:
         raise HarvestError(f"{url}: the {mime or default} is malformed: {exc}") from None
 
 
-def _excerpt(response: requests.Response) -> str:
+def excerpt(response: requests.Response) -> str:
     text = response.content[:200].decode("utf-8", "replace")
     return " ".join(text.split())[:120] or "empty body"
 

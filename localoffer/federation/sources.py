@@ -129,14 +129,15 @@ def from_dump(url: str, gss: str, policy: Policy, known: Validators) -> Snapshot
     if response.status_code != 200:
         raise HarvestError(f"{url}: answered HTTP {response.status_code}; expected the dump")
     body = response.content
+    mime = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if mime in ("text/html", "application/xhtml+xml") or body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        raise HarvestError(f"{url}: answered {mime or 'HTML'} ({remote.excerpt(response)}), not an RDF dump")
     name = url.split("?", 1)[0].lower()
     if body[:2] == b"\x1f\x8b":
         body = _gunzip(url, body, policy.max_bytes)
         name = name.removesuffix(".gz")
-    fmt = next((f for s, f in DUMP_SUFFIXES.items() if name.endswith(s)), None)
-    if fmt is None:
-        mime = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        fmt = remote.GRAPH_TYPES.get(mime)
+    fmt = remote.GRAPH_TYPES.get(mime) if mime != "text/plain" else None
+    fmt = fmt or next((f for s, f in DUMP_SUFFIXES.items() if name.endswith(s)), None)
     if fmt is None:
         raise HarvestError(f"{url}: cannot tell the RDF format from the name or the Content-Type "
                            f"({response.headers.get('Content-Type') or 'none'})")
