@@ -323,6 +323,21 @@ def test_third_party_oxigraph_neighbour(fed):
     assert [r["name"] for r in rows] == ["Autism Outreach", "Hearing Support", "North Somerset Council"]
 
 
+def test_harvest_from_an_oruk_api_through_the_ingest(fed):
+    from click.testing import CliRunner
+
+    env = fed.env_b(LOCALOFFER_STORE=str(fed.tmp / "oruk"))
+    result = CliRunner().invoke(main, ["harvest", "--oruk", f"{fed.a}/api", "--authority", "E06000023",
+                                       "--format", "json"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)[0]
+    assert (report["status"], report["method"], report["changes"].get("added service")) == ("harvested", "oruk", 4)
+    store = open_store(load_settings({"store": str(fed.tmp / "oruk"), "base_uri": fed.b + "/"}, environ={}))
+    names = {r["n"].value for r in store.select(
+        f"SELECT ?n WHERE {{ GRAPH <{fed.b}/graph/harvest/E06000023> {{ ?s a <{SCHEMA}Service> ; <{SCHEMA}name> ?n }} }}")}
+    assert len(names) == 4 and any(n.endswith("(renamed)") for n in names)
+
+
 @pytest.mark.parametrize(("mode", "says"), [
     ("html", "text/html"), ("500", "HTTP 500"), ("slow", "no answer within 1 s"), ("garbage", "not valid"),
 ])
