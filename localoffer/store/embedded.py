@@ -149,15 +149,26 @@ class EmbeddedStore(Store):
         self._name: str | None = None
         self._db: ox.Store | None = None
         self._pinned = False
+        self._current_cache: tuple[tuple[int, int, int], str | None] | None = None
 
     # -- reading -----------------------------------------------------------------------
     def _current_name(self) -> str | None:
+        # CURRENT is only ever replaced (os.replace), never rewritten in place: while its
+        # inode and mtime are unchanged, so is its content, and a stat is all it costs.
+        path = self.root / "CURRENT"
         try:
-            return (self.root / "CURRENT").read_text(encoding="ascii").strip() or None
+            st = os.stat(path)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+            cached = self._current_cache
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            name = path.read_text(encoding="ascii").strip() or None
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StoreError(f"cannot read the store at {self.root}: {exc.strerror}") from None
+        self._current_cache = (key, name)
+        return name
 
     def _snapshot(self) -> ox.Store:
         if self._pinned:

@@ -114,13 +114,21 @@ def describe(store: Store, subject: str, *, inverse: bool = True) -> Description
 
 def _round(store: Store, subjects: list[str]) -> dict[str, list[ox.Triple]]:
     """The triples of *subjects*, with blank-node objects followed two levels down."""
+    out: dict[str, list[ox.Triple]] = {s: [] for s in subjects}
+    plain = f"SELECT ?s ?p ?o WHERE {{ {values_block('s', subjects)} ?s ?p ?o }}"
+    rows = list(store.select(plain))
+    if not any(isinstance(row["o"], ox.BlankNode) for row in rows):
+        # The usual case (the ingest mints IRIs for sub-objects): one cheap lookup is enough.
+        for row in rows:
+            out[row["s"].value].append(ox.Triple(row["s"], row["p"], row["o"]))
+        return out
+    # Blank nodes cannot be named in a later query, so they are followed in this one.
     query = f"""SELECT ?s ?p ?o ?p2 ?o2 ?p3 ?o3 WHERE {{
       {values_block('s', subjects)}
       ?s ?p ?o .
       OPTIONAL {{ FILTER(isBlank(?o)) ?o ?p2 ?o2 .
                  OPTIONAL {{ FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 }} }}
     }}"""
-    out: dict[str, list[ox.Triple]] = {s: [] for s in subjects}
     for row in store.select(query):
         s = row["s"]
         out[s.value].append(ox.Triple(s, row["p"], row["o"]))
@@ -157,10 +165,12 @@ def _labels(store: Store, desc: Description) -> None:
                 iris.add(term.value)
     if not iris:
         return
-    props = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+    props = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
     rank: dict[str, tuple[int, int]] = {}
     for chunk in _chunks(sorted(iris), 400):
-        query = f"SELECT ?x ?p ?l WHERE {{ {values_block('x', chunk)} VALUES ?p {{ {props} }} ?x ?p ?l }}"
+        # FILTER IN rather than a second VALUES: Oxigraph would join the two VALUES blocks
+        # first and look up every pair (several times slower).
+        query = f"SELECT ?x ?p ?l WHERE {{ {values_block('x', chunk)} ?x ?p ?l FILTER(?p IN ({props})) }}"
         for row in store.select(query):
             label = row["l"]
             lang = getattr(label, "language", None) or ""

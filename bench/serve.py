@@ -1,0 +1,133 @@
+"""SPARQL endpoint benchmark: our `/sparql` against `oxigraph serve` and rdflib-endpoint.
+
+    .venv/bin/python bench/serve.py                              # 20 x 3000 services
+    .venv/bin/python bench/serve.py --authorities 150 --workdir /tmp/lo-nat   # national scale
+
+Same data, same machine, same run, load from `wrk` in a separate process (16 connections):
+ (a) one-service CONSTRUCT lookups (random services), and
+ (b) a filtered listing: the services of one authority for one need and age, sorted by name,
+     50 rows (random authority/need/age combinations that exist);
+against (c) `oxigraph serve-read-only` on the very database our store published (union
+default graph, so the queries mean the same), and (d) rdflib-endpoint holding as many
+authorities as --rdflib-authorities says (rdflib keeps everything in memory and is slow to
+load; with less data it has the easier job, so the ratio against it is conservative).
+
+Targets (issue 4): (a) and (b) at least 0.5x of (c); at least 10x of (d); zero errors;
+p99 < 100 ms for (a); server RSS < 1 GB at 20M triples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from harness import (build_store, check_answers, dump_authorities, listing_query, localoffer_server,
+                     log, lookup_query, open_reader, oxigraph_server, rdflib_server, row, sample,
+                     sparql_get, verdict, wrk)
+
+CONSTRUCT_ACCEPT = "text/turtle"
+SELECT_ACCEPT = "application/sparql-results+json"
+
+
+def workloads(path: str, services: list[str], listings: list[tuple[str, str, int]]) -> dict[str, list]:
+    return {
+        "lookup": [sparql_get(path, lookup_query(s), CONSTRUCT_ACCEPT) for s in services],
+        "listing": [sparql_get(path, listing_query(*c), SELECT_ACCEPT) for c in listings],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--authorities", type=int, default=20)
+    ap.add_argument("--services", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/localoffer-bench-serve"))
+    ap.add_argument("--duration", type=int, default=20, help="seconds of load per workload")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers of localoffer serve")
+    ap.add_argument("--threads", type=int, default=4, help="threads per worker")
+    ap.add_argument("--rdflib-authorities", type=int, default=1,
+                    help="authorities rdflib-endpoint holds (0: leave rdflib out)")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    args = ap.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+
+    store_dir = build_store(args.workdir, args.authorities, args.services, args.seed)
+    store = open_reader(store_dir)
+    triples = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")))["n"].value)
+    store.close()
+    picks = sample(store_dir)
+    log(f"store: {triples:,} triples; {len(picks.services)} services and "
+        f"{len(picks.listings)} listings to ask for")
+    fig: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "authorities": args.authorities,
+                 "services_per_authority": args.services, "triples": triples,
+                 "connections": args.connections, "duration_s": args.duration, "results": {}}
+    res = fig["results"]
+
+    def run(server, loads: dict[str, list]) -> None:
+        for name, reqs in loads.items():
+            check_answers(server, reqs)
+            log(f"loading {server.name} with {name} ...")
+            res[f"{server.name} {name}"] = wrk(server, reqs, connections=args.connections,
+                                               duration=args.duration)
+            log(row(f"{server.name} {name}", res[f"{server.name} {name}"]))
+
+    with localoffer_server(store_dir, args.workdir, args.workers, args.threads) as ours:
+        run(ours, workloads(ours.sparql, picks.services, picks.listings))
+    with oxigraph_server(store_dir, args.workdir) as peer:
+        run(peer, workloads(peer.sparql, picks.services, picks.listings))
+
+    if args.rdflib_authorities:
+        held = sorted({s.rsplit("/", 1)[1].split("-")[0].upper() for s in picks.services})
+        codes = held[: args.rdflib_authorities]
+        nt = args.workdir / "rdflib.nt"
+        n = dump_authorities(store_dir, codes, nt)
+        fig["rdflib_triples"] = n
+        mine = [s for s in picks.services if s.rsplit("/", 1)[1].split("-")[0].upper() in codes]
+        lists = [c for c in picks.listings if c[0].rsplit("/", 1)[1] in codes] or \
+                [(picks.listings[0][0].rsplit("/", 1)[0] + "/" + codes[0], picks.listings[0][1], 8)]
+        log(f"rdflib-endpoint loads {n:,} triples ({', '.join(codes)}) ...")
+        with rdflib_server(nt, args.workdir) as slow:
+            run(slow, workloads(slow.sparql, mine, lists))
+
+    print()
+    print(f"SPARQL endpoint benchmark, {args.authorities} x {args.services} services, "
+          f"{triples:,} triples, {args.connections} connections, {args.duration} s each "
+          f"({fig['date']}, 2 cores shared by server and wrk)")
+    for label, f in res.items():
+        print(row(label, f))
+    print()
+    ok_all = True
+    for work in ("lookup", "listing"):
+        ours = res[f"localoffer serve {work}"]
+        peer = res[f"oxigraph serve {work}"]
+        ratio = ours["rps"] / peer["rps"]
+        ok = ratio >= 0.5
+        ok_all &= ok
+        print(f"  {work}: ours / oxigraph serve = {ratio:.2f}x (target >= 0.5x) -> {verdict(ok)}")
+        slow = res.get(f"rdflib-endpoint {work}")
+        if slow:
+            r = ours["rps"] / max(slow["rps"], 1e-9)
+            ok_all &= r >= 10
+            print(f"  {work}: ours / rdflib-endpoint = {r:.1f}x (target >= 10x; rdflib held "
+                  f"{fig['rdflib_triples']:,} triples) -> {verdict(r >= 10)}")
+    errors = sum(res[f"localoffer serve {w}"]["errors"] for w in ("lookup", "listing"))
+    p99 = res["localoffer serve lookup"]["p99_ms"]
+    rss = max(res[f"localoffer serve {w}"]["rss_mb"] for w in ("lookup", "listing"))
+    pss = max(res[f"localoffer serve {w}"]["pss_mb"] for w in ("lookup", "listing"))
+    print(f"  errors: {errors} (target 0) -> {verdict(errors == 0)}")
+    print(f"  lookup p99: {p99:.1f} ms (target < 100 ms) -> {verdict(p99 < 100)}")
+    scale = "" if triples >= 20_000_000 else f" (measured at {triples / 1e6:.1f}M triples; the target is for 20M)"
+    print(f"  server memory: RSS {rss:,.0f} MB summed over workers, PSS {pss:,.0f} MB "
+          f"(target < 1 GB){scale} -> {verdict(pss < 1024)}")
+    ok_all &= errors == 0 and p99 < 100 and pss < 1024
+    if args.json:
+        args.json.write_text(json.dumps(fig, indent=2))
+    return 0 if ok_all else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
