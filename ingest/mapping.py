@@ -319,6 +319,8 @@ class Mapper(Parts):
             o.add(s, H.phone, p)
         for i, oi in enumerate(o.items(d, "organization_identifiers")):
             o.add(s, S.identifier, self.org_identifier(oi, o, f"{s[:-1]}-identifier-{i}>"))
+        for i, attr in enumerate(o.items(d, "attributes")):
+            self.attribute(attr, o, s, f"{s[:-1]}-attribute-{i}>")
         for url in o.items(d, "additional_websites"):
             self.url_link(url, o, s)
         for prog in o.items(d, "programs"):
@@ -368,13 +370,15 @@ class Mapper(Parts):
             o.add(self.mint("organization", org), S.location, s)
         self.geo(d, o, s)
         ext = o.scalar(d, "external_identifier")
-        if ext:
-            kind_text = o.scalar(d, "external_identifier_type") or "external"
+        ext_type = o.scalar(d, "external_identifier_type")
+        if ext or ext_type:  # a type alone is kept too (the profile carries it)
+            kind_text = ext_type or "external"
             e = f"{s[:-1]}-identifier-{re.sub(r'[^A-Za-z0-9]+', '-', kind_text).lower()}>"
             o.add(s, S.identifier, e)
             o.kind(e, S.PropertyValue)
             o.add(e, S.propertyID, lit(kind_text))
-            o.add(e, S.value, lit(ext))
+            if ext:
+                o.add(e, S.value, lit(ext))
         for i, a in enumerate(o.items(d, "addresses") + o.items(d, "physical_addresses")):
             o.add(s, S.address, self.address(a, o, f"{s[:-1]}-address-{i}>"))
         for i, a in enumerate(o.items(d, "accessibility") + o.items(d, "accessibility_for_disabilities")):
@@ -448,6 +452,9 @@ class Mapper(Parts):
         if name:
             o.add(s, SKOS.prefLabel, lit(name, lang=lang if lang and re.fullmatch(r"[a-zA-Z]{2,3}(-[A-Za-z0-9]+)*", lang) else None))
             o.add(s, S.name, lit(name))
+        legacy = o.scalar(d, "term")
+        if legacy and legacy != name:  # ORUK's legacy `term`, when it is not the name again
+            o.add(s, H.term, lit(legacy))
         if lang:
             o.add(s, H.language, lit(lang))
         o.text(s, SKOS.definition, d, "description", html=True)

@@ -26,6 +26,19 @@ class Parts:
         """The IRI of a nested object: minted from its id, or *fallback* (a hash IRI of the parent)."""
         raise NotImplementedError
 
+    def mint(self, kind: str, source_id: str) -> str:
+        """The IRI of a record of *kind* with the source id *source_id*."""
+        raise NotImplementedError
+
+    def attribute(self, d: dict[str, Any], out: Out, subject: str, fallback: str) -> None:
+        """Map an HSDS attribute of *subject* (a taxonomy term link, and its details)."""
+        raise NotImplementedError
+
+    def attributes(self, d: dict[str, Any], o: Out, s: str) -> None:
+        """Map the `attributes` of the object *d* (mapped as *s*)."""
+        for i, attr in enumerate(o.items(d, "attributes")):
+            self.attribute(attr, o, s, f"{s[:-1]}-attribute-{i}>")
+
     # -- contact points ------------------------------------------------------------------
     def phone(self, d: dict[str, Any], out: Out, fallback: str) -> str:
         o = out.at("phone")
@@ -55,6 +68,7 @@ class Parts:
         for i, phone in enumerate(o.items(d, "phones")):
             p = self.phone(phone, o, f"{s[:-1]}-phone-{i}>")
             o.add(s, H.phone, p)
+        self.attributes(d, o, s)
         return s
 
     def language(self, d: dict[str, Any], out: Out, fallback: str) -> str:
@@ -66,6 +80,9 @@ class Parts:
         if code and len(code) == 2 and code.isalpha():
             o.add(s, DCT.language, iri(f"http://id.loc.gov/vocabulary/iso639-1/{code.lower()}"))
         o.text(s, S.description, d, "note")
+        phone = o.scalar(d, "phone_id")
+        if phone:
+            o.add(s, H.onPhone, self.mint("phone", phone))
         return s
 
     # -- time ----------------------------------------------------------------------------
@@ -106,6 +123,9 @@ class Parts:
         o.url(s, S.url, d, "schedule_link")
         o.text(s, H.attendingType, d, "attending_type")
         o.add(s, H.rrule, lit(_rrule(d, freq, interval, days)))
+        sal = o.scalar(d, "service_at_location_id")
+        if sal:
+            o.add(s, H.serviceAtLocation, self.mint("service-at-location", sal))
         return s
 
     def holiday(self, d: dict[str, Any], out: Out, fallback: str) -> str:
@@ -129,8 +149,8 @@ class Parts:
         o = out.at("service_area")
         s = self.node("service-area", d, o, fallback)
         o.kind(s, S.AdministrativeArea)
-        o.text(s, S.name, d, "name")
-        o.text(s, S.name, d, "service_area")
+        name = o.text(s, S.name, d, "name")
+        self._legacy_text(o, s, name, H.serviceAreaText, d, "service_area")
         o.text(s, S.description, d, "description", html=True)
         o.link(s, OWL.sameAs, d, "uri")
         extent = o.scalar(d, "extent")
@@ -163,20 +183,31 @@ class Parts:
         if postcode:
             o.add(s, S.postalCode, lit(normalise_postcode(postcode)))
         o.text(s, S.addressCountry, d, "country")
-        o.text(s, H.attention, d, "attention")
+        if self.publish_names:  # often a person's name ("FAO A. Persona"): personal data
+            o.text(s, H.attention, d, "attention")
         o.text(s, H.addressType, d, "address_type")
+        self.attributes(d, o, s)
         return s
 
     def accessibility(self, d: dict[str, Any], out: Out, fallback: str) -> str:
         o = out.at("accessibility")
         s = self.node("accessibility", d, o, fallback)
         o.kind(s, S.LocationFeatureSpecification)
-        o.text(s, S.name, d, "description")
-        o.text(s, S.name, d, "accessibility")
+        name = o.text(s, S.name, d, "description")
+        self._legacy_text(o, s, name, H.accessibilityText, d, "accessibility")
         o.text(s, S.description, d, "details", html=True)
         o.url(s, S.url, d, "url")
         o.add(s, S.value, typed(True, "boolean"))
+        self.attributes(d, o, s)
         return s
+
+    def _legacy_text(self, o: Out, s: str, name: str | None, p: str, d: dict[str, Any], field: str) -> None:
+        """An ORUK legacy text field (`service_area`, `accessibility`) that repeats the object's
+        name in v1 feeds: the name when there is none, else its own property if it differs."""
+        text = o.scalar(d, field)
+        if text is None or text == name:
+            return
+        o.add(s, S.name if name is None else p, lit(text))
 
     # -- money and requirements ----------------------------------------------------------
     def cost_option(self, d: dict[str, Any], out: Out, fallback: str) -> str:
@@ -221,6 +252,7 @@ class Parts:
         o.text(s, S.name, d, "identifier_type")
         if o.text(s, S.value, d, "identifier") is None:
             raise o.fault("identifier", "an organisation identifier needs its value, e.g. 1234567")
+        self.attributes(d, o, s)
         return s
 
     def url_link(self, d: dict[str, Any], out: Out, subject: str) -> None:

@@ -18,7 +18,7 @@ from .. import get_settings, get_store
 from ..responses import etag_for, not_modified, set_validators
 from . import assemble
 from .cache import DEFAULT_MAX_IDS, OrderCache
-from .fetch import SAL_FULL, SAL_LIST, SERVICE_FULL, SERVICE_LIST, TERM, page_of, rows_of, tree
+from .fetch import SAL_FULL, SAL_LIST, SERVICE_FULL, SERVICE_LIST, TERM, Index, page_of, rows_of, tree
 from .filters import find_nodes, resolve, scheme_classes, service_conditions, term_classes
 from .openapi import PROFILE_URL, VERSION, document
 from .params import BadParameter, Paging, read_filters, read_paging
@@ -120,7 +120,8 @@ def root() -> Response:
 @bp.route("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of exactly these endpoints."""
-    return reply(document(request.url_root.rstrip("/") + (bp_prefix() or "")))
+    return reply(document(request.url_root.rstrip("/") + (bp_prefix() or ""),
+                          publish_names=get_settings().publish_contact_names))
 
 
 def bp_prefix() -> str:
@@ -149,7 +150,7 @@ def service(ident: str) -> Response:
     """One service, fully nested."""
     def build() -> dict[str, Any]:
         node = one(ident, "service", (SERVICE,), "service")
-        return assemble.service(tree(get_store(), [node], SERVICE_FULL), node, full=True)
+        return assemble.service(tree(get_store(), [node], SERVICE_FULL, index=personal()), node, full=True)
 
     return cached(build)
 
@@ -177,7 +178,8 @@ def service_at_location(ident: str) -> Response:
     def build() -> dict[str, Any]:
         node = one(ident, "service-at-location", (CHANNEL,), "service_at_location",
                    f"<{ns.SCHEMA}providesService> ?_s")
-        return assemble.service_at_location(tree(get_store(), [node], SAL_FULL), node, full=True)
+        return assemble.service_at_location(tree(get_store(), [node], SAL_FULL, index=personal()), node,
+                                            full=True)
 
     return cached(build)
 
@@ -238,6 +240,11 @@ def taxonomy_term(ident: str) -> Response:
 def unknown(rest: str) -> Response:
     """404 (JSON) for paths under the prefix that are no endpoint."""
     raise NotFound(f"no ORUK endpoint /{rest}; see {url_for('oruk.openapi')}")
+
+
+def personal() -> Index:
+    """An empty index that lets names of people through only if the site publishes them."""
+    return Index(publish_names=get_settings().publish_contact_names)
 
 
 def one(ident: str, kind: str, classes: tuple[str, ...], what: str, extra: str = "") -> str:

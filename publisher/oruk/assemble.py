@@ -13,7 +13,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .fetch import Index
-from .nodes import DCT, OWL, H, Node, S, date_time, put, sort_by_id, uri
+from .nodes import DCT, OWL, WGS, H, Node, S, date_time, put, sort_by_id, uri
 from .terms import attributes, taxonomy, taxonomy_term
 
 __all__ = ["service", "service_at_location", "taxonomy", "taxonomy_term", "uri", "Node",
@@ -58,7 +58,7 @@ def service(index: Index, node: str, *, full: bool, channels: bool = True) -> di
                 service_at_location(index, c.key, full=True, nested=True)
                 for c in n.links(S + "availableChannel") if S + "ServiceChannel" in c.types
                 and c.values(S + "providesService")]))
-        put(out, "languages", sort_by_id([{"id": lang.id} for lang in n.links(S + "availableLanguage")]))
+        put(out, "languages", sort_by_id([language(lang) for lang in n.links(S + "availableLanguage")]))
     if org and org.props:
         out["organization"] = organization(org, full=full)
     if full:
@@ -107,12 +107,23 @@ def organization_identifier(n: Node) -> dict[str, Any]:
     put(out, "identifier_scheme", n.text(S + "propertyID"))
     out["identifier_type"] = n.text(S + "name") or ""
     out["identifier"] = n.text(S + "value") or ""
+    put(out, "attributes", attributes(n))
+    return out
+
+
+def language(n: Node) -> dict[str, Any]:
+    """A language: the profile keeps only its id and the phone it is spoken on."""
+    out: dict[str, Any] = {"id": n.id}
+    phone = n.link(H + "onPhone")
+    put(out, "phone_id", phone.id if phone else None)
     return out
 
 
 def schedule(n: Node) -> dict[str, Any]:
     """A schedule from its OpeningHoursSpecification or Schedule."""
     out: dict[str, Any] = {"id": n.id}
+    channel = n.link(H + "serviceAtLocation")
+    put(out, "service_at_location_id", channel.id if channel else None)
     put(out, "valid_from", n.text(S + "validFrom"))
     put(out, "valid_to", n.text(S + "validThrough"))
     put(out, "dtstart", n.text(S + "startDate"))
@@ -148,14 +159,22 @@ def service_area(n: Node) -> dict[str, Any]:
     """A service_area from its AdministrativeArea."""
     out: dict[str, Any] = {"id": n.id}
     names = n.texts(S + "name")
+    legacy = n.text(H + "serviceAreaText")
     put(out, "name", names[0] if names else None)
     put(out, "extent", n.text(H + "extent"))
     put(out, "extent_type", n.text(H + "extentType"))
     unresolved = [t[5:] for t in n.texts(H + "unresolvedLink") if t.startswith("uri: ")]
     put(out, "uri", next((o.value for o in n.values(OWL + "sameAs") if isinstance(o, ox.NamedNode)),
                          unresolved[0] if unresolved else None))
-    put(out, "service_area", names[-1] if names else None)
+    put(out, "service_area", legacy or legacy_text(names))
     return out
+
+
+def legacy_text(names: list[str]) -> str | None:
+    """An ORUK legacy text field (service_area, accessibility) when the store has no separate
+    value: the object's name, which it repeats in v1 feeds (in data ingested before the legacy
+    fields had properties of their own, both texts are schema:name values)."""
+    return names[-1] if names else None
 
 
 def cost_option(n: Node) -> dict[str, Any]:
@@ -172,9 +191,9 @@ def cost_option(n: Node) -> dict[str, Any]:
 
 
 def contact(n: Node) -> dict[str, Any]:
-    """A contact (its name only if the ingest published names)."""
+    """A contact (its name only if the ingest published names and the API may serve them)."""
     out: dict[str, Any] = {"id": n.id}
-    put(out, "name", n.text(S + "name"))
+    put(out, "name", n.text(S + "name") if n.index.publish_names else None)
     put(out, "title", n.text(H + "title"))
     put(out, "attributes", attributes(n))
     return out
@@ -188,8 +207,8 @@ def service_at_location(index: Index, node: str, *, full: bool, nested: bool = F
     out: dict[str, Any] = {"id": n.id}
     place = n.link(S + "serviceLocation")
     svc = n.link(S + "providesService")
-    if not nested:
-        put(out, "service_id", svc.id if svc else None)
+    if not nested or (place and not place.props):  # nested: implied by the location, if served
+        put(out, "service_id", svc.id if svc and not nested else None)
         put(out, "location_id", place.id if place else None)
     if place and place.props:
         out["location"] = location(place, full=full)
@@ -208,10 +227,11 @@ def location(n: Node, *, full: bool) -> dict[str, Any]:
     put(out, "name", n.text(S + "name"))
     put(out, "description", n.text(S + "description"))
     geo = n.link(S + "geo")
-    lat = geo.number(S + "latitude") if geo else n.number(H + "latitude")
-    lon = geo.number(S + "longitude") if geo else n.number(H + "longitude")
-    if lat is not None and lon is not None:
-        out["latitude"], out["longitude"] = lat, lon
+    # a point; else coordinates that are no WGS84 point (hsds:) or one without the other (wgs:)
+    lat = geo.number(S + "latitude") if geo else _first(n.number(H + "latitude"), n.number(WGS + "lat"))
+    lon = geo.number(S + "longitude") if geo else _first(n.number(H + "longitude"), n.number(WGS + "long"))
+    put(out, "latitude", lat)
+    put(out, "longitude", lon)
     ext = next((i for i in sorted(n.links(S + "identifier"), key=lambda i: i.key)
                 if S + "PropertyValue" in i.types), None)
     if ext:
@@ -228,7 +248,7 @@ def location(n: Node, *, full: bool) -> dict[str, Any]:
 def address(n: Node, location_type: str) -> dict[str, Any]:
     """An address from its PostalAddress."""
     out: dict[str, Any] = {"id": n.id}
-    put(out, "attention", n.text(H + "attention"))
+    put(out, "attention", n.text(H + "attention") if n.index.publish_names else None)
     out["address_1"] = n.text(H + "address1") or n.text(S + "streetAddress") or ""
     out["city"] = n.text(S + "addressLocality") or ""
     put(out, "region", n.text(H + "region"))
@@ -237,6 +257,7 @@ def address(n: Node, location_type: str) -> dict[str, Any]:
     out["country"] = n.text(S + "addressCountry") or ""
     kind = n.text(H + "addressType")
     out["address_type"] = kind if kind in ("physical", "postal", "virtual") else location_type
+    put(out, "attributes", attributes(n))
     return out
 
 
@@ -248,5 +269,9 @@ def accessibility(n: Node) -> dict[str, Any]:
     put(out, "details", n.text(S + "description"))
     put(out, "url", uri(n.text(S + "url")))
     put(out, "attributes", attributes(n))
-    put(out, "accessibility", names[-1] if names else None)
+    put(out, "accessibility", n.text(H + "accessibilityText") or legacy_text(names))
     return out
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)

@@ -16,6 +16,7 @@ from .ids import oruk_id
 
 S, H, LO, SKOS, DCT, OWL, RDFS, RDF = (ns.SCHEMA, ns.HSDS, ns.LO, ns.SKOS, ns.DCTERMS, ns.OWL,
                                       ns.RDFS, ns.RDF)
+WGS = ns.WGS
 TYPE = RDF + "type"
 _ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s]+$")
 _WEB = re.compile(r"^(https?):/*(.*)$", re.I)

@@ -119,8 +119,12 @@ def _operation(path: str) -> dict[str, Any]:
     return {"get": op}
 
 
-def document(server: str) -> dict[str, Any]:
-    """The OpenAPI document for the API served at *server* (its absolute base URL)."""
+def document(server: str, *, publish_names: bool = False) -> dict[str, Any]:
+    """The OpenAPI document for the API served at *server* (its absolute base URL); whether
+    names of people are served follows *publish_names* (the publish_contact_names setting)."""
+    people = ("Contact names and address attention are served as the sources give them." if publish_names
+              else "Contact names and address attention (names of people) are withheld: this site does "
+                   "not publish personal data.")
     return {
         "openapi": "3.1.0",
         "info": {"title": "Local Offer directory: Open Referral UK API", "version": "3.0",
@@ -129,7 +133,11 @@ def document(server: str) -> dict[str, Any]:
                                 "provision categories and the other Local Offer concept schemes are "
                                 "taxonomies, linked to services through attributes. Lists are in "
                                 "a stable order: by the records' IRIs, which for UUID ids is the "
-                                "order of the (lower-case) ids.",
+                                "order of the (lower-case) ids. The profile's legacy ORUK v1 fields "
+                                "(service_areas[].service_area, accessibility[].accessibility, "
+                                "taxonomy_term.term) are served as the source gave them, else as "
+                                "the name (or description) they repeat in v1. " + people +
+                                " A service's assurer_email is never served.",
                  "license": {"name": "Creative Commons Attribution Share-Alike 4.0 (the profile)",
                              "url": "https://creativecommons.org/licenses/by-sa/4.0/"}},
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",

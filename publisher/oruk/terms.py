@@ -77,7 +77,7 @@ def taxonomy_term(n: Node) -> dict[str, Any]:
     put(out, "taxonomy", source if source is not None else scheme.key if scheme else None)
     put(out, "taxonomy_id", scheme.id if scheme else None)
     put(out, "term_uri", n.key if not n.key.startswith("_:") and not minted(n.key) else None)
-    put(out, "term", name or None)
+    put(out, "term", n.text(H + "term") or name or None)  # ORUK's legacy text, else the name
     return out
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -570,7 +571,26 @@ ADDED = {
     "location_id": "a service_at_location's location (embedded in the input)",
     "taxonomy_terms[].taxonomy_id": "the taxonomy a term is listed under (nesting, in the input)",
 }
+DERIVED = {  # field (at any depth) -> how it is served when the input left it out
+    "attributes[].taxonomy_term_id": "the id of the attribute's embedded taxonomy_term",
+    "taxonomy_term.term": "ORUK's legacy term: the term's name when the source gave no different term",
+    "taxonomy_term.taxonomy": "the IRI of the term's taxonomy when the source gave only taxonomy_id",
+    "service_areas[].service_area": "ORUK's legacy text: the area's name when the source gave no other",
+    "service_areas[].name": "the area's legacy service_area text when the source gave no name",
+    "accessibility[].accessibility": "ORUK's legacy text: the description when the source gave no other",
+    "accessibility[].description": "the legacy accessibility text when the source gave no description",
+}
+"""Fields the profile's ORUK v1 legacy texts and nesting let the API fill in (documented in the
+OpenAPI description): served though not given, never a loss."""
 HTML_FIELDS = {"description", "alert", "accreditations", "notes", "details", "fees"}
+PERSONAL = re.compile(r"(service\.)?contacts\[\d+\]\.name|"
+                      r"(service_at_locations\[\d+\]\.)?location\.addresses\[\d+\]\.attention")
+"""Names of people: served only when the site publishes them (publish_contact_names)."""
+
+
+def unexplained(added: set[str]) -> set[str]:
+    """The fields served but not given that neither ADDED nor DERIVED explains."""
+    return {p for p in added if p not in ADDED and not any(p == k or p.endswith("." + k) for k in DERIVED)}
 
 
 def _field(path: str) -> str:
@@ -683,13 +703,13 @@ def test_round_trip(tmp_path: Path, source: str, payload: str, names: bool) -> N
             served = get(client, endpoint.format(id=item["id"]))
             check(served, kind)
         diffs, added = compare(item, served)
-        if not names:  # contact names are personal data, withheld unless the publisher opts in
+        if not names:  # names of people are personal data, withheld unless the publisher opts in
             for p, why in list(diffs.items()):
-                if re.fullmatch(r"(service\.)?contacts\[\d+\]\.name", p):
+                if PERSONAL.fullmatch(p):
                     assert why.startswith("missing")
                     del diffs[p]
         assert not diffs, json.dumps(diffs, indent=1)
-        assert added <= set(ADDED), added - set(ADDED)
+        assert not unexplained(added), unexplained(added)
         assert not any(k in json.dumps(served) for k in ('"assurer_email"',))
 
 
@@ -702,28 +722,7 @@ def test_round_trip_root(tmp_path: Path) -> None:
 
 # -- every field of the profile, one test each ------------------------------------------------
 EVERY_FIELD = ORUK / "every-field-service.json"
-_FIX = "ingest/parts.py Parts.{0} does not map `attributes`; fix: call the mapper's attribute() for " \
-       "each item, as Mapper._location_body does (Parts needs it declared, like node())"
-KNOWN_LOSSES = {
-    "organization.attributes[0]":
-        "ingest/mapping.py Mapper.map_organization does not map `attributes`; fix: `for i, a in "
-        "enumerate(o.items(d, 'attributes')): self.attribute(a, o, s, f'{s[:-1]}-attribute-{i}>')`",
-    "organization.organization_identifiers[0].attributes[0]": _FIX.format("org_identifier"),
-    "contacts[0].attributes[0]": _FIX.format("contact"),
-    "service_at_locations[0].location.addresses[0].attributes[0]": _FIX.format("address"),
-    "service_at_locations[0].location.accessibility[0].attributes[0]": _FIX.format("accessibility"),
-    "service_areas[0].name": "ingest/parts.py Parts.service_area writes `name` and `service_area` both as "
-                             "schema:name; when they differ they cannot be told apart. Fix: write "
-                             "`service_area` to its own property (e.g. hsds:serviceAreaText)",
-    "service_at_locations[0].location.accessibility[0].description":
-        "ingest/parts.py Parts.accessibility writes `description` and `accessibility` both as schema:name; "
-        "fix: write `accessibility` to its own property (e.g. hsds:accessibilityText)",
-    "attributes[1]": "ingest/mapping.py Mapper.taxonomy_term keeps `term` only when `name` is absent; fix: "
-                     "also write `term` (e.g. as skos:altLabel) when it differs from `name`",
-}
-KNOWN_LOSSES["service_areas[0].service_area"] = KNOWN_LOSSES["service_areas[0].name"]
-KNOWN_LOSSES["service_at_locations[0].location.accessibility[0].accessibility"] = \
-    KNOWN_LOSSES["service_at_locations[0].location.accessibility[0].description"]
+SERVICE_SCHEMA = REGISTRY.contents(RESPONSE_SCHEMAS["service"])
 
 
 def leaf_paths(value: Any, path: str = "") -> list[str]:
@@ -738,10 +737,23 @@ def leaf_paths(value: Any, path: str = "") -> list[str]:
     return [path]
 
 
-def _field_params() -> list[Any]:
-    paths = leaf_paths(json.loads(EVERY_FIELD.read_text(encoding="utf-8")))
-    return [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=KNOWN_LOSSES[p]))
-            if p in KNOWN_LOSSES else p for p in paths]
+def schema_leaves(schema: dict[str, Any], path: str = "") -> list[str]:
+    """Every scalar field of a (compiled, $ref-free) schema, arrays as `[]`."""
+    if "properties" in schema:
+        return [p for k, v in schema["properties"].items()
+                for p in schema_leaves(v, f"{path}.{k}" if path else k)]
+    if "items" in schema:
+        return schema_leaves(schema["items"], path + "[]")
+    return [path]
+
+
+def payload_leaves(value: Any, path: str = "") -> set[str]:
+    """Every scalar field a payload fills in, arrays as `[]`."""
+    if isinstance(value, dict):
+        return {p for k, v in value.items() for p in payload_leaves(v, f"{path}.{k}" if path else k)}
+    if isinstance(value, list):
+        return {p for v in value for p in payload_leaves(v, path + "[]")}
+    return {path}
 
 
 EveryField = tuple[dict[str, str], set[str], Any]
@@ -762,15 +774,126 @@ def related(a: str, b: str) -> bool:
     return a == b or a.startswith((b + ".", b + "[")) or b.startswith((a + ".", a + "["))
 
 
-@pytest.mark.parametrize("field", _field_params())
+def test_every_field_payload_fills_in_every_field_of_the_profile() -> None:
+    """So that the comparisons below are over every field the profile's service carries."""
+    given = payload_leaves(json.loads(EVERY_FIELD.read_text(encoding="utf-8")))
+    missing = set(schema_leaves(SERVICE_SCHEMA)) - given
+    assert not missing, sorted(missing)
+
+
+@pytest.mark.parametrize("field", leaf_paths(json.loads(EVERY_FIELD.read_text(encoding="utf-8"))))
 def test_every_profile_field_round_trips(every_field: EveryField, field: str) -> None:
     wrong = {p: why for p, why in every_field[0].items() if related(p, field)}
     assert not wrong, wrong
 
 
-def test_every_field_loses_only_the_known_fields(every_field: EveryField) -> None:
+def test_every_field_loses_nothing(every_field: EveryField) -> None:
     diffs, added, served = every_field
-    assert added <= set(ADDED), added - set(ADDED)
-    unexplained = {p: why for p, why in diffs.items() if not any(related(p, k) for k in KNOWN_LOSSES)}
-    assert not unexplained, unexplained
+    assert not diffs, diffs
+    assert not unexplained(added), unexplained(added)
     assert "assurer_email" not in served
+
+
+# -- each field alone: nothing lost or made up when the rest of its object is absent -----------
+SPARSE_NS = uuid.UUID("5e7d2f0a-3c1b-4d5e-8f9a-0b1c2d3e4f50")
+
+
+def _tokens(path: str) -> list[str]:
+    return [t for t in re.split(r"\.|(\[\])", path) if t]
+
+
+def _keep(value: Any, schema: dict[str, Any], steps: list[str]) -> Any:
+    """*value* cut down to the fields its schema requires along *steps*, plus the last step."""
+    if not steps:
+        return value
+    if steps[0] == "[]":
+        return [_keep(value[0], schema["items"], steps[1:])]
+    out = {k: value[k] for k in schema.get("required", []) if k in value}
+    out[steps[0]] = _keep(value[steps[0]], schema["properties"][steps[0]], steps[1:])
+    return out
+
+
+def _renamed(value: Any, tag: str, n: int) -> Any:
+    """*value* with every UUID (ids and references alike) and term URI made unique to *tag*, so
+    that the variants' shared nodes (organisations, terms) do not meet in one source."""
+    if isinstance(value, dict):
+        return {k: _renamed(v, tag, n) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, tag, n) for v in value]
+    if isinstance(value, str) and re.fullmatch(UUID_RE, value):
+        return str(uuid.uuid5(SPARSE_NS, f"{tag} {value}"))
+    if isinstance(value, str) and value.startswith("https://example.org/terms/"):
+        return f"{value}-{n}"
+    return value
+
+
+UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+SPARSE_FIELDS = [p for p in schema_leaves(SERVICE_SCHEMA) if p not in ("id", "name", "status")]
+
+
+def sparse_service(field: str, n: int) -> dict[str, Any]:
+    """The every-field service cut down to the required fields plus *field*."""
+    full = json.loads(EVERY_FIELD.read_text(encoding="utf-8"))
+    return _renamed(_keep(full, SERVICE_SCHEMA, _tokens(field)), field, n)
+
+
+@pytest.fixture(scope="module")
+def sparse(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
+    tmp = tmp_path_factory.mktemp("sparse")
+    feed = [sparse_service(f, n) for n, f in enumerate(SPARSE_FIELDS)]
+    (tmp / "sparse.json").write_text(json.dumps(feed), encoding="utf-8")
+    return served_store(tmp, tmp / "sparse.json", publish_contact_names=True)
+
+
+@pytest.mark.parametrize("field", SPARSE_FIELDS)
+def test_each_field_alone_round_trips(sparse: FlaskClient, field: str) -> None:
+    given = sparse_service(field, SPARSE_FIELDS.index(field))
+    assert field in payload_leaves(given)
+    served = get(sparse, f"/api/services/{given['id']}")
+    check(served, "service")
+    diffs, added = compare(given, served)
+    assert not diffs, diffs
+    assert not unexplained(added), unexplained(added)
+
+
+# -- names of people ----------------------------------------------------------------------------
+@pytest.mark.parametrize("names", [False, True])
+def test_attention_and_contact_names_follow_the_setting(tmp_path: Path, names: bool) -> None:
+    """address.attention ("A. Persona" in the profile's example) and contact names are in the
+    store and served only when publish_contact_names is on; assurer emails never."""
+    source = SOURCES["uk-profile"] / "service_full.json"
+    given = json.loads(source.read_text(encoding="utf-8"))
+    attention = given["service_at_locations"][0]["location"]["addresses"][0]["attention"]
+    contact = given["contacts"][0]["name"]
+    client = served_store(tmp_path, source, publish_contact_names=names)
+    served = get(client, f"/api/services/{given['id']}")
+    address = served["service_at_locations"][0]["location"]["addresses"][0]
+    assert address.get("attention") == (attention if names else None)
+    assert served["contacts"][0].get("name") == (contact if names else None)
+    sal = get(client, f"/api/service_at_locations/{given['service_at_locations'][0]['id']}")
+    assert sal["location"]["addresses"][0].get("attention") == (attention if names else None)
+    for body in (served, sal):
+        text = json.dumps(body)
+        assert (attention in text) == names and (contact in text) == names
+        assert "assurer_email" not in text
+    settings = load_settings({"store": str(tmp_path / "store"), "base_uri": BASE}, environ={})
+    store = open_store(settings)
+    try:
+        held = {r["v"].value for r in store.select(
+            f"{PREFIXES}SELECT ?v WHERE {{ {{ ?a hsds:attention ?v }} UNION {{ ?c a schema:ContactPoint ; "
+            "schema:name ?v } UNION { ?s hsds:assurerEmail ?v } }")}
+    finally:
+        store.close()
+    assert held == ({attention, contact} if names else set())
+
+
+def test_names_in_the_store_are_withheld_when_the_site_does_not_publish_them(tmp_path: Path) -> None:
+    """Ingested with names, served by a site whose setting is off: the API withholds them."""
+    source = SOURCES["uk-profile"] / "service_full.json"
+    given = json.loads(source.read_text(encoding="utf-8"))
+    served_store(tmp_path, source, publish_contact_names=True)
+    client = make_app(tmp_path / "store", publish_contact_names=False).test_client()
+    text = json.dumps(get(client, f"/api/services/{given['id']}"))
+    assert "A. Persona" not in text and "Ann Persona" not in text
+    doc = get(client, "/api/openapi.json")
+    assert "withheld" in doc["info"]["description"]

@@ -378,3 +378,99 @@ def test_full_example_is_valid_ntriples(mapper: Mapper) -> None:
     recs = mapper.map_service(d, "service_full.json record 1")
     assert {r.kind for r in recs} == {"service", "organization", "location"}
     assert len(triples(recs)) > 200
+
+
+class TestProfileFields:
+    """The HSDS-UK-3.0 fields that once shared a property or were not mapped at all."""
+
+    TERM = {"id": "t1", "name": "Short name", "description": "d"}
+
+    def attrs(self, tag: str) -> list[dict[str, Any]]:
+        term = {**self.TERM, "id": f"t-{tag}"}
+        return [{"id": f"a-{tag}", "link_type": f"{tag}_tag", "taxonomy_term": term}]
+
+    def tagged(self, g: set[tuple[str, str, Any]], node: str, tag: str) -> None:
+        term, attr = f"{BASE}/id/taxonomy-term/e06000023-t-{tag}", f"{BASE}/id/attribute/e06000023-a-{tag}"
+        assert values(g, node, S + "category") == [term]
+        assert values(g, node, H + "attribute") == [attr]
+        assert values(g, attr, H + "linkType") == [f"{tag}_tag"]
+        assert values(g, attr, H + "taxonomyTerm") == [term]
+
+    def test_attributes_of_identifier_contact_address_accessibility(self, mapper: Mapper) -> None:
+        org = {"id": "o1", "name": "Trust", "description": "d", "attributes": self.attrs("organization"),
+               "organization_identifiers": [{"id": "oi1", "identifier_type": "Charity number",
+                                             "identifier": "123", "attributes": self.attrs("identifier")}]}
+        loc = {"id": "l1", "location_type": "physical",
+               "addresses": [{"id": "ad1", "address_1": "1 Main St", "attributes": self.attrs("address")}],
+               "accessibility": [{"id": "ac1", "description": "Ramp", "attributes": self.attrs("access")}]}
+        d = service(organization=org, contacts=[{"id": "c1", "attributes": self.attrs("contact")}],
+                    service_at_locations=[{"id": "sal1", "location": loc}])
+        g = triples(mapper.map_service(d, "r"))
+        self.tagged(g, f"{BASE}/id/organization/e06000023-o1", "organization")
+        self.tagged(g, f"{BASE}/id/organization-identifier/e06000023-oi1", "identifier")
+        self.tagged(g, f"{BASE}/id/contact/e06000023-c1", "contact")
+        self.tagged(g, f"{BASE}/id/address/e06000023-ad1", "address")
+        self.tagged(g, f"{BASE}/id/accessibility/e06000023-ac1", "access")
+
+    @pytest.mark.parametrize(("given", "name", "text"), [
+        ({"name": "Bristol", "service_area": "All of Bristol"}, ["Bristol"], ["All of Bristol"]),
+        ({"name": "Bristol", "service_area": "Bristol"}, ["Bristol"], []),
+        ({"service_area": "All of Bristol"}, ["All of Bristol"], []),   # ORUK v1: the area's name
+        ({"name": "Bristol"}, ["Bristol"], [])])
+    def test_service_area_legacy_text(self, mapper: Mapper, given: dict[str, Any], name: list[str],
+                                      text: list[str]) -> None:
+        g = triples(mapper.map_service(service(service_areas=[{"id": "sa1", **given}]), "r"))
+        area = f"{BASE}/id/service-area/e06000023-sa1"
+        assert values(g, area, S + "name") == name
+        assert values(g, area, H + "serviceAreaText") == text
+
+    @pytest.mark.parametrize(("given", "name", "text"), [
+        ({"description": "Ramp", "accessibility": "Step-free"}, ["Ramp"], ["Step-free"]),
+        ({"description": "Ramp", "accessibility": "Ramp"}, ["Ramp"], []),
+        ({"accessibility": "Step-free", "details": "At the side"}, ["Step-free"], [])])   # v1
+    def test_accessibility_legacy_text(self, mapper: Mapper, given: dict[str, Any], name: list[str],
+                                       text: list[str]) -> None:
+        g = triples(mapper.map_location({"id": "l1", "accessibility": [{"id": "ac1", **given}]}, "r"))
+        feature = f"{BASE}/id/accessibility/e06000023-ac1"
+        assert values(g, feature, S + "name") == name
+        assert values(g, feature, H + "accessibilityText") == text
+
+    @pytest.mark.parametrize(("given", "name", "legacy"), [
+        ({"name": "Short name", "term": "Legacy term text"}, ["Short name"], ["Legacy term text"]),
+        ({"name": "Short name", "term": "Short name"}, ["Short name"], []),
+        ({"term": "Legacy term text"}, ["Legacy term text"], [])])
+    def test_taxonomy_term_legacy_term(self, mapper: Mapper, given: dict[str, Any], name: list[str],
+                                       legacy: list[str]) -> None:
+        g = triples(mapper.map_taxonomy_term({"id": "t1", "description": "d", **given}, "r"))
+        term = f"{BASE}/id/taxonomy-term/e06000023-t1"
+        assert values(g, term, S + "name") == values(g, term, ns.SKOS + "prefLabel") == name
+        assert values(g, term, H + "term") == legacy
+
+    def test_schedule_at_a_service_at_location(self, mapper: Mapper) -> None:
+        d = service(schedules=[{"id": "s1", "service_at_location_id": "sal-9", "byday": "MO"}])
+        g = triples(mapper.map_service(d, "r"))
+        assert values(g, f"{BASE}/id/schedule/e06000023-s1", H + "serviceAtLocation") == [
+            f"{BASE}/id/service-at-location/e06000023-sal-9"]
+
+    def test_language_of_a_phone(self, mapper: Mapper) -> None:
+        g = triples(mapper.map_service(service(languages=[{"id": "lg1", "phone_id": "p-3"}]), "r"))
+        assert values(g, f"{BASE}/id/language/e06000023-lg1", H + "onPhone") == [
+            f"{BASE}/id/phone/e06000023-p-3"]
+
+    def test_external_identifier_type_alone(self, mapper: Mapper) -> None:
+        g = triples(mapper.map_location({"id": "l1", "external_identifier_type": "UPRN"}, "r"))
+        ident = f"{BASE}/id/location/e06000023-l1-identifier-uprn"
+        assert values(g, f"{BASE}/id/location/e06000023-l1", S + "identifier") == [ident, "l1"]
+        assert values(g, ident, S + "propertyID") == ["UPRN"] and values(g, ident, S + "value") == []
+
+
+@pytest.mark.parametrize("names", [False, True])
+def test_address_attention_only_when_names_are_published(names: bool) -> None:
+    """address.attention is often a person ("A. Persona" in the ORUK example): personal data."""
+    m = Mapper(BASE, "E06000023", publish_names=names)
+    loc = {"id": "l1", "addresses": [{"id": "ad1", "attention": "A. Persona", "address_1": "1 Main St"}]}
+    recs = m.map_location(loc, "r")
+    g = triples(recs)
+    assert values(g, f"{BASE}/id/address/e06000023-ad1", H + "attention") == (["A. Persona"] if names else [])
+    assert ("A. Persona" in "".join(recs[0].lines)) == names
+    assert values(g, f"{BASE}/id/address/e06000023-ad1", S + "streetAddress") == ["1 Main St"]

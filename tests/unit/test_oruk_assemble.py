@@ -11,7 +11,7 @@ import pytest
 from localoffer.ingest.mapping import Mapper
 from localoffer.publisher.oruk import assemble
 from localoffer.publisher.oruk.cache import OrderCache
-from localoffer.publisher.oruk.fetch import SERVICE_FULL, page_of, tree
+from localoffer.publisher.oruk.fetch import SERVICE_FULL, Index, page_of, tree
 from localoffer.publisher.oruk.filters import find_nodes, postcode_point
 from localoffer.publisher.oruk.ids import derived_id, is_uuid, oruk_id, sparql_derived_id
 from localoffer.publisher.oruk.params import BadParameter, Filters, Paging, read_filters, read_paging
@@ -264,3 +264,54 @@ def test_send_concepts_on_the_organisation_too() -> None:
     attrs = one_service(store, SID)["organization"]["attributes"]
     assert [(a["link_type"], a["link_id"], a["taxonomy_term"]["name"]) for a in attrs] == [
         ("providerType", org, "Academy")]
+
+
+def test_names_of_people_are_withheld_when_the_index_says_so() -> None:
+    """The API checks publish_contact_names again when serving (the store may hold names)."""
+    record = {"id": SID, "name": "Play", "contacts": [{"id": CONTACT, "name": "Ann Persona"}],
+              "service_at_locations": [{"id": SAL, "location": {"id": PLACE, "location_type": "physical",
+                  "addresses": [{"id": COST, "attention": "A. Persona", "address_1": "1 Main St"}]}}]}
+    store, node = mapped(record, names=True), ns.mint(BASE, "service", SID)
+    for allowed in (True, False):
+        out = assemble.service(tree(store, [node], SERVICE_FULL, index=Index(publish_names=allowed)),
+                               node, full=True)
+        address = out["service_at_locations"][0]["location"]["addresses"][0]
+        assert address.get("attention") == ("A. Persona" if allowed else None)
+        assert out["contacts"][0].get("name") == ("Ann Persona" if allowed else None)
+
+
+def test_legacy_texts_from_their_own_properties_or_the_name() -> None:
+    store = mapped({"id": SID, "name": "Play", "service_areas": [
+        {"id": COST, "name": "Bristol", "service_area": "All of Bristol"}], "attributes": [
+        {"taxonomy_term": {"id": TERM, "name": "Short", "description": "d", "term": "Legacy"}}]})
+    out = one_service(store, SID)
+    assert out["service_areas"] == [{"id": COST, "name": "Bristol", "service_area": "All of Bristol"}]
+    assert out["attributes"][0]["taxonomy_term"]["term"] == "Legacy"
+    # data mapped before the legacy texts had properties of their own: both are schema:name, so
+    # which is which cannot be told, but both texts are still served
+    area = ns.mint(BASE, "service-area", COST)
+    store.db.update(f"DELETE WHERE {{ GRAPH ?g {{ <{area}> <{H}serviceAreaText> ?t }} }}")
+    store.db.load(f'<{area}> <{S}name> "All of Bristol" .'.encode(), ox.RdfFormat.TURTLE)
+    assert one_service(store, SID)["service_areas"] == [
+        {"id": COST, "name": "All of Bristol", "service_area": "Bristol"}]
+
+
+def test_references_a_nested_object_cannot_imply() -> None:
+    """A schedule's service_at_location, a language's phone, and the location of a service at
+    location whose location is not in the store."""
+    phone = "6a0f5b7e-9a4e-4c41-8d0b-3e2f1a9c7d55"
+    store = mapped({"id": SID, "name": "Play",
+                    "schedules": [{"id": SCHEDULE, "byday": "MO", "service_at_location_id": SAL}],
+                    "languages": [{"id": TAXONOMY, "phone_id": phone}],
+                    "service_at_locations": [{"id": SAL, "location_id": PLACE}]})
+    out = one_service(store, SID)
+    assert out["schedules"][0]["service_at_location_id"] == SAL
+    assert out["languages"] == [{"id": TAXONOMY, "phone_id": phone}]
+    assert out["service_at_locations"] == [{"id": SAL, "location_id": PLACE}]
+
+
+def test_one_coordinate_alone_is_served() -> None:
+    store = mapped({"id": SID, "name": "Play", "service_at_locations": [{"id": SAL, "location": {
+        "id": PLACE, "location_type": "physical", "latitude": 51.45}}]})
+    loc = one_service(store, SID)["service_at_locations"][0]["location"]
+    assert loc["latitude"] == 51.45 and "longitude" not in loc
