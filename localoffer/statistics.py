@@ -9,7 +9,8 @@ query `services-per-need-area`); triples per named graph.
 
 A write changes a few graphs; only the authorities those graphs mention (before or after)
 are counted again, each with the same SPARQL as a full count, so the kept numbers equal a
-full recount (unless the ontology's definitions changed: then everything is recounted)."""
+full recount. A graph that builds the need hierarchy or defines age bands (the ontology's, or
+a council's taxonomy placed under an area of need) makes everything counted again."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from localoffer.store import Store
 P = f"PREFIX schema: <{ns.SCHEMA}>\nPREFIX lo: <{ns.LO}>\nPREFIX skos: <{ns.SKOS}>\n"
 
 TABLES = """
-CREATE TABLE IF NOT EXISTS graph_stat(graph TEXT PRIMARY KEY, triples INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS graph_stat(graph TEXT PRIMARY KEY, triples INTEGER NOT NULL,
+    vocabulary INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS graph_authority(graph TEXT NOT NULL, authority TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS graph_authority_graph ON graph_authority(graph);
 CREATE TABLE IF NOT EXISTS authority_stat(authority TEXT PRIMARY KEY, code TEXT NOT NULL, name TEXT,
@@ -47,9 +49,11 @@ WHERE { {values}
 } GROUP BY ?authority ?code"""
 
 _NEED = "?service lo:needCategory ?need . ?need skos:broader* ?area . ?area a lo:NeedArea ."
-_BAND = ("?band a lo:AgeBand ; lo:minimumAge ?bandMin ; lo:maximumAge ?bandMax . "
-         "OPTIONAL { ?service schema:audience/schema:suggestedMinAge ?min } "
+# The canned query's age pattern with the OPTIONALs first (the same answers: they share no
+# variable with the bands), so that Oxigraph does not redo them for every band.
+_BAND = ("OPTIONAL { ?service schema:audience/schema:suggestedMinAge ?min } "
          "OPTIONAL { ?service schema:audience/schema:suggestedMaxAge ?max } "
+         "?band a lo:AgeBand ; lo:minimumAge ?bandMin ; lo:maximumAge ?bandMax . "
          "FILTER (COALESCE(?min, 0) <= ?bandMax && COALESCE(?max, 25) >= ?bandMin)")
 NEED_BAND = {
     # (area, band) -> the query; "" stands for "any" in the kept rows
@@ -67,10 +71,18 @@ CONCEPTS = P + """SELECT ?c ?kind (SAMPLE(?l) AS ?label) (SAMPLE(?nt) AS ?notati
 GRAPH_AUTHORITIES = P + """SELECT DISTINCT ?a WHERE {{
   {{ GRAPH <{g}> {{ ?a a lo:LocalAuthority }} }}
   UNION {{ {{ SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} }} }}
-          {{ ?x lo:localAuthority ?a }} UNION {{ ?svc ?link ?x . ?svc lo:localAuthority ?a }} }} }}"""
+          {{ ?x lo:localAuthority ?a }}
+          UNION {{ ?svc schema:audience|schema:availableChannel ?x . ?svc lo:localAuthority ?a }} }} }}"""
 """The authorities whose counts a graph's triples can change: those it describes, those of the
-things it says something about, and those of services one link away from them (a service's
-audience, channel, provider)."""
+things it says something about, and those of the services whose audience or channel it
+describes. (Other links, to shared taxonomy terms or organisations, change no count unless
+they build the need hierarchy: see GRAPH_VOCABULARY.)"""
+GRAPH_VOCABULARY = P + """ASK {{ {{ GRAPH <{g}> {{ ?x skos:broader ?y }} ?y skos:broader* ?area . ?area a lo:NeedArea }}
+  UNION {{ GRAPH <{g}> {{ {{ ?x lo:minimumAge ?y }} UNION {{ ?x lo:maximumAge ?y }} UNION {{ ?x a lo:NeedArea }}
+                        UNION {{ ?x a lo:AgeBand }} }} }} }}"""
+"""Whether a graph builds the need hierarchy (a skos:broader link leading to an area of need)
+or defines age bands: changing it can change every authority's counts, so all are counted
+again (and every graph's flag is asked again, as the hierarchy may now run through it)."""
 GRAPH_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}"
 
 
@@ -85,10 +97,12 @@ def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], chang
     from localoffer.textindex import rows
 
     present = set(present)
-    full = changed is None or any(g.endswith("/graph/def") for g in changed)
+    full = changed is None
     redo = present if changed is None else changed
     affected = {a for g in redo for (a,) in conn.execute(
         "SELECT authority FROM graph_authority WHERE graph = ?", (g,))}
+    full = full or any(v for g in redo for (v,) in conn.execute(
+        "SELECT vocabulary FROM graph_stat WHERE graph = ?", (g,)))
     if changed is None:
         conn.execute("DELETE FROM graph_stat")
         conn.execute("DELETE FROM graph_authority")
@@ -98,12 +112,17 @@ def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], chang
         if g not in present:
             continue
         n = next(rows(source, GRAPH_TRIPLES.format(g=g)))["n"]
-        conn.execute("INSERT INTO graph_stat VALUES (?, ?)", (g, int(n)))
-        mentioned = set() if g.endswith("/graph/def") else {  # def: everything is recounted
+        vocabulary = bool(source.query(GRAPH_VOCABULARY.format(g=g)))
+        conn.execute("INSERT INTO graph_stat VALUES (?, ?, ?)", (g, int(n), int(vocabulary)))
+        full = full or vocabulary
+        mentioned = set() if vocabulary else {  # with vocabulary, everything is recounted
             r["a"] for r in rows(source, GRAPH_AUTHORITIES.format(g=g))}
         conn.executemany("INSERT INTO graph_authority VALUES (?, ?)", [(g, a) for a in sorted(mentioned)])
         affected |= mentioned
     if full:
+        if changed is not None:
+            conn.executemany("UPDATE graph_stat SET vocabulary = ? WHERE graph = ?", [
+                (int(bool(source.query(GRAPH_VOCABULARY.format(g=g)))), g) for g in sorted(present)])
         conn.execute("DELETE FROM authority_stat")
         conn.execute("DELETE FROM need_band")
         conn.execute("DELETE FROM concept")

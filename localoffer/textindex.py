@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from localoffer import namespaces as ns
 from localoffer.errors import StoreError
 
-FORMAT = "1"  # bump when the tables change: older files are rebuilt
+FORMAT = "2"  # bump when the tables change: older files are rebuilt
 MAX_WORDS = 16
 MAX_MATCHES = 20000
 """At most this many best-ranked services take part in a search combined with other filters."""

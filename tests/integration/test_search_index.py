@@ -227,6 +227,15 @@ def test_statistics_equal_sparql_counts_after_each_write(tmp_path):
     data = assert_stats_match_sparql(store, settings)
     assert any(n["area"].endswith("communication-and-interaction") and n["services"] == 2
                for n in data["needs"] if n["authority"] == BRISTOL and n["area"] and not n["band"])
+    # a term of one council's taxonomy placed under an area of need by another graph
+    term = f"{B}/id/taxonomy-term/speech-therapy"
+    (tmp_path / "nl.ttl").write_text(f"<{svc(SVC_NL)}> <{ns.LO}needCategory> <{term}> .\n", encoding="utf-8")
+    ingest(store, settings, str(tmp_path / "nl.ttl"), authority=NLINCS, fmt="rdf")
+    assert_stats_match_sparql(store, settings)
+    (tmp_path / "tax.ttl").write_text(f"<{term}> <{ns.SKOS}broader> <{ns.SCHEME}need/slcn> .\n", encoding="utf-8")
+    ingest(store, settings, str(tmp_path / "tax.ttl"), authority=BRISTOL, fmt="rdf", source_id="taxonomy")
+    data = assert_stats_match_sparql(store, settings)
+    assert [n["services"] for n in data["needs"] if n["authority"] == NLINCS and n["area"] and not n["band"]] == [1]
     # a feed that drops a service
     feed = tmp_path / "fewer.json"
     feed.write_text(json.dumps(bristol_services()[:1]), encoding="utf-8")
