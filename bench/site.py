@@ -1,0 +1,89 @@
+"""Linked Data site benchmark: resource documents and the search page, next to the /sparql
+lookup of the endpoint benchmark, against one `localoffer serve` in the same run.
+
+    .venv/bin/python bench/site.py                                  # 20 x 3000 services
+    .venv/bin/python bench/site.py --workdir /tmp/localoffer-bench-serve   # reuse serve.py's store
+
+Workloads (wrk, 16 connections, random picks):
+  - /sparql one-service CONSTRUCT lookup (the reference rate),
+  - /doc/service/{id} as Turtle and as HTML (the concise bounded description with labels),
+  - /services?q=WORD search results pages (the text index; words drawn from service names),
+    and the same search narrowed by age.
+
+Targets (issue 5): Turtle documents at least 0.8x the /sparql lookup rate; HTML pages
+p99 < 150 ms; search p50 < 100 ms on the national-scale set; zero errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from harness import (build_store, check_answers, localoffer_server, log, lookup_query, row, sample,
+                     sparql_get, verdict, wrk)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--authorities", type=int, default=20)
+    ap.add_argument("--services", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/localoffer-bench-serve"))
+    ap.add_argument("--duration", type=int, default=20, help="seconds of load per workload")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+
+    store_dir = build_store(args.workdir, args.authorities, args.services, args.seed)
+    picks = sample(store_dir)
+    ids = picks.ids()
+    loads = {
+        "/sparql lookup": [sparql_get("/sparql", lookup_query(s), "text/turtle") for s in picks.services],
+        "/doc Turtle": [("GET", f"/doc/service/{i}", {"Accept": "text/turtle"}) for i in ids],
+        "/doc HTML": [("GET", f"/doc/service/{i}", {"Accept": "text/html"}) for i in ids],
+        "search": [("GET", "/services?" + urlencode({"q": w}), {"Accept": "text/html"})
+                   for w in picks.words],
+        "search + age": [("GET", "/services?" + urlencode({"q": w, "age": a}), {"Accept": "text/html"})
+                         for w in picks.words for a in (4, 15)],
+    }
+    fig: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "authorities": args.authorities,
+                 "services_per_authority": args.services, "results": {}}
+    res = fig["results"]
+    with localoffer_server(store_dir, args.workdir, args.workers, args.threads) as ours:
+        for name, reqs in loads.items():
+            check_answers(ours, reqs)
+            log(f"loading {name} ...")
+            res[name] = wrk(ours, reqs, connections=args.connections, duration=args.duration)
+            log(row(name, res[name]))
+
+    services = args.authorities * args.services
+    print()
+    print(f"Linked Data site benchmark, {args.authorities} x {args.services} = {services:,} services, "
+          f"{args.connections} connections, {args.duration} s each ({fig['date']}, 2 cores shared "
+          "by server and wrk)")
+    for name, f in res.items():
+        print(row(name, f))
+    print()
+    ratio = res["/doc Turtle"]["rps"] / res["/sparql lookup"]["rps"]
+    html_p99 = res["/doc HTML"]["p99_ms"]
+    search_p50 = max(res["search"]["p50_ms"], res["search + age"]["p50_ms"])
+    errors = sum(f["errors"] for f in res.values())
+    scale = "" if services >= 450_000 else f" (at {services:,} services; the target is for 450,000)"
+    print(f"  Turtle documents / /sparql lookups: {ratio:.2f}x (target >= 0.8x) -> {verdict(ratio >= 0.8)}")
+    print(f"  HTML pages p99: {html_p99:.1f} ms (target < 150 ms) -> {verdict(html_p99 < 150)}")
+    print(f"  search p50: {search_p50:.1f} ms (target < 100 ms){scale} -> {verdict(search_p50 < 100)}")
+    print(f"  errors: {errors} (target 0) -> {verdict(errors == 0)}")
+    if args.json:
+        args.json.write_text(json.dumps(fig, indent=2))
+    return 0 if ratio >= 0.8 and html_p99 < 150 and search_p50 < 100 and errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
