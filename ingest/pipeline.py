@@ -92,7 +92,8 @@ def ingest(store: Store, settings: Settings, location: str, *, authority: str,
                 with store.write() as session:
                     session.replace_graph(graph, nt_path)
                     _write_provenance(session, settings, report, source, started, digests)
-                    record_changes(session, settings, graph=graph, authority=authority, previous=previous, current=digests)
+                    record_changes(session, settings, graph=graph, authority=authority,
+                                   previous=previous, current=digests)
         else:
             # A local file: map and load at once (the store loads while the mapper writes);
             # if the result is what is already published, the new version is discarded.
@@ -102,7 +103,8 @@ def ingest(store: Store, settings: Settings, location: str, *, authority: str,
                     digests = _map_records(source, settings, authority, out, report, strict, progress)
                 _check_changed(previous, digests, report)
                 _write_provenance(session, settings, report, source, started, digests)
-                record_changes(session, settings, graph=graph, authority=authority, previous=previous, current=digests)
+                record_changes(session, settings, graph=graph, authority=authority,
+                               previous=previous, current=digests)
     except _Unchanged:
         report.unchanged = True
     report.version = store.version()

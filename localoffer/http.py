@@ -111,7 +111,8 @@ def fetch(url: str, *, timeout: float, retries: int, allow: set[str],
         while True:
             attempt += 1
             try:
-                response = _get_following_redirects(http, url, send_headers, timeout, allow, max_bytes, listed)
+                response = _get_following_redirects(http, url, send_headers, timeout, allow, max_bytes,
+                                                    listed)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt > retries:
                     tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"

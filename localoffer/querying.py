@@ -7,8 +7,8 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
-from localoffer.errors import QueryError
 from localoffer.config import Settings
+from localoffer.errors import QueryError
 from localoffer.sparqlguard import check_read_query, service_targets
 from localoffer.store import Store, is_graph_result
 

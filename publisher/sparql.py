@@ -17,8 +17,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import UnsupportedMediaType
 
 from localoffer.errors import QueryError, StoreError
-from localoffer.queryexec import GRAPH_FORMATS, TABLE, Answer, Failure, QueryJob
 from localoffer.federation.service import ServiceError, check_services, service_policy
+from localoffer.queryexec import GRAPH_FORMATS, TABLE, Answer, Failure, QueryJob
 from localoffer.sparqlguard import check_read_query, query_form, service_targets
 
 from . import get_pool, get_settings, get_store

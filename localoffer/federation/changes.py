@@ -86,7 +86,8 @@ def change_triples(settings: Settings, changes: list[tuple[str, str, str]], *, g
         c = iri(ns.mint(settings.base, "change", f"{run}-{n:05d}"))
         when = typed(stamp, "dateTime")
         lines += [f"{c} {a} {iri(AS + kind_of_change)} .\n", f"{c} {iri(AS + 'object')} {iri(subject)} .\n",
-                  f"{c} {iri(AS + 'published')} {when} .\n", f"{c} {iri(ns.DCTERMS + 'type')} {lit(kind)} .\n",
+                  f"{c} {iri(AS + 'published')} {when} .\n",
+                  f"{c} {iri(ns.DCTERMS + 'type')} {lit(kind)} .\n",
                   f"{c} {iri(AS + 'target')} {iri(graph)} .\n"]
         if authority:
             lines.append(f"{c} {iri(AS + 'context')} {iri(ns.authority_iri(settings.base, authority))} .\n")
@@ -147,7 +148,8 @@ def read_changes(store: Any, settings: Settings, *, authority: str | None = None
     sparql = f"""SELECT ?c ?type ?o ?kind ?t ?a ?g WHERE {{ GRAPH <{meta}> {{
   ?c <{AS}published> ?t ; <{AS}object> ?o ; a ?type .
   FILTER (STRSTARTS(STR(?type), "{AS}"))
-  OPTIONAL {{ ?c <{ns.DCTERMS}type> ?kind }} OPTIONAL {{ ?c <{AS}context> ?a }} OPTIONAL {{ ?c <{AS}target> ?g }}
+  OPTIONAL {{ ?c <{ns.DCTERMS}type> ?kind }} OPTIONAL {{ ?c <{AS}context> ?a }}
+  OPTIONAL {{ ?c <{AS}target> ?g }}
   {_filters(settings, authority, since)} }} }}
 ORDER BY DESC(?t) ?c LIMIT {int(limit)} OFFSET {int(offset)}"""
     out = []

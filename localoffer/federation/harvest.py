@@ -99,7 +99,8 @@ def harvest_neighbour(store: Store, settings: Settings, neighbour: Neighbour, *,
         report.method = method or ("sparql" if neighbour.sparql else "dump" if neighbour.dump else "oruk")
         url = getattr(neighbour, report.method, None)
         if not url:
-            raise HarvestError(f"{neighbour.gss} ({neighbour.name}) has no {report.method} URL in the registry")
+            raise HarvestError(f"{neighbour.gss} ({neighbour.name}) has no {report.method} URL "
+                               "in the registry")
         report.source = url
         state = read_state(store, settings, graph)
         _run(store, settings, neighbour, url, state, policy, report, progress)
@@ -168,8 +169,10 @@ def read_state(store: Store, settings: Settings, graph: str) -> State:
     rows = list(store.select(
         f"SELECT ?m ?e ?l ?p ?c ?d WHERE {{ GRAPH <{meta}> {{ <{graph}> <{ns.PROV}wasGeneratedBy> ?act .\n"
         f"OPTIONAL {{ <{graph}#input> <{ns.DCTERMS}format> ?m }} OPTIONAL {{ <{graph}> <{lo}httpETag> ?e }}\n"
-        f"OPTIONAL {{ <{graph}> <{lo}httpLastModified> ?l }} OPTIONAL {{ <{graph}> <{lo}changeFeedPosition> ?p }}\n"
-        f"OPTIONAL {{ <{graph}> <{lo}contentChecksum> ?c }} OPTIONAL {{ <{graph}> <{lo}recordDigests> ?d }} }} }}"))
+        f"OPTIONAL {{ <{graph}> <{lo}httpLastModified> ?l }}\n"
+        f"OPTIONAL {{ <{graph}> <{lo}changeFeedPosition> ?p }}\n"
+        f"OPTIONAL {{ <{graph}> <{lo}contentChecksum> ?c }}\n"
+        f"OPTIONAL {{ <{graph}> <{lo}recordDigests> ?d }} }} }}"))
     if not rows:
         return State()
     row = rows[0]
@@ -260,16 +263,19 @@ def _provenance(settings: Settings, n: Neighbour, snapshot: Snapshot, report: Ha
     P, L, D, V, S = (lambda x, b=b: iri(b + x) for b in (ns.PROV, ns.LO, ns.DCTERMS, ns.VOID, ns.SCHEMA))
     a = iri(ns.RDF + "type")
     rows = [
-        (g, a, P("Entity")), (g, a, V("Dataset")), (g, P("wasGeneratedBy"), act), (g, P("wasDerivedFrom"), inp),
-        (g, D("title"), lit(f"Harvest of {n.name} ({n.gss})", lang="en")), (g, D("spatial"), iri(ns.STATGEO + n.gss)),
-        (g, D("identifier"), lit(f"harvest/{n.gss}")), (g, V("triples"), typed(report.triples, "integer")),
-        (g, L("contentChecksum"), lit(checksum)), (g, L("recordDigests"), lit(json.dumps(digests, sort_keys=True))),
+        (g, a, P("Entity")), (g, a, V("Dataset")), (g, P("wasGeneratedBy"), act),
+        (g, P("wasDerivedFrom"), inp), (g, D("title"), lit(f"Harvest of {n.name} ({n.gss})", lang="en")),
+        (g, D("spatial"), iri(ns.STATGEO + n.gss)), (g, D("identifier"), lit(f"harvest/{n.gss}")),
+        (g, V("triples"), typed(report.triples, "integer")), (g, L("contentChecksum"), lit(checksum)),
+        (g, L("recordDigests"), lit(json.dumps(digests, sort_keys=True))),
         (g, D("modified"), typed(_now(), "dateTime")),
         (act, a, P("Activity")), (act, P("startedAtTime"), typed(started, "dateTime")),
-        (act, P("endedAtTime"), typed(_now(), "dateTime")), (act, P("used"), inp), (act, P("wasAssociatedWith"), sw),
+        (act, P("endedAtTime"), typed(_now(), "dateTime")), (act, P("used"), inp),
+        (act, P("wasAssociatedWith"), sw),
         (inp, a, P("Entity")), (inp, D("source"), lit(snapshot.location or report.source)),
         (inp, D("format"), lit(report.method)), (inp, P("atLocation"), iri(report.source)),
-        (sw, a, P("SoftwareAgent")), (sw, S("name"), lit("localoffer")), (sw, S("softwareVersion"), lit(__version__)),
+        (sw, a, P("SoftwareAgent")), (sw, S("name"), lit("localoffer")),
+        (sw, S("softwareVersion"), lit(__version__)),
     ]
     if snapshot.etag:
         rows.append((g, L("httpETag"), lit(snapshot.etag)))

@@ -71,7 +71,8 @@ def authority_graphs_query(gss: str) -> str:
 def page_query(graphs: list[str], limit: int, offset: int) -> str:
     """One page of the graphs' triples, in a stable order (ORDER BY subject, predicate, object)."""
     values = " ".join(f"<{g}>" for g in graphs)
-    return (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} "
+    return (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ SELECT DISTINCT ?s ?p ?o WHERE {{ "
+            f"VALUES ?g {{ {values} }} "
             f"GRAPH ?g {{ ?s ?p ?o }} }} ORDER BY ?s ?p ?o LIMIT {limit} OFFSET {offset} }} }}")
 
 
@@ -130,7 +131,8 @@ def from_dump(url: str, gss: str, policy: Policy, known: Validators) -> Snapshot
         raise HarvestError(f"{url}: answered HTTP {response.status_code}; expected the dump")
     body = response.content
     mime = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if mime in ("text/html", "application/xhtml+xml") or body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+    looks_html = body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
+    if mime in ("text/html", "application/xhtml+xml") or looks_html:
         raise HarvestError(f"{url}: answered {mime or 'HTML'} ({remote.excerpt(response)}), not an RDF dump")
     name = url.split("?", 1)[0].lower()
     if body[:2] == b"\x1f\x8b":
@@ -167,7 +169,8 @@ def _gunzip(url: str, body: bytes, limit: int) -> bytes:
 
 
 def _authority_triples(quads: list[Any], gss: str) -> list[Any]:
-    named = {q.graph_name for q in quads if isinstance(q, ox.Quad) and not isinstance(q.graph_name, ox.DefaultGraph)}
+    named = {q.graph_name for q in quads
+             if isinstance(q, ox.Quad) and not isinstance(q.graph_name, ox.DefaultGraph)}
     if not named:
         return [q.triple if isinstance(q, ox.Quad) else q for q in quads]
     lo_authority, notation = ox.NamedNode(ns.LO + "LocalAuthority"), ox.NamedNode(ns.SKOS + "notation")

@@ -42,8 +42,10 @@ def toml_registry(tmp_path):
 
 def test_toml_and_yaml_registries_read_alike(toml_registry, tmp_path):
     from_toml = read_registry(toml_registry)
-    assert [(n.gss, n.name) for n in from_toml] == [("E06000013", "North Lincolnshire Council"),
-                                                     ("E06000024", "North Somerset Council")]
+    assert [(n.gss, n.name) for n in from_toml] == [
+        ("E06000013", "North Lincolnshire Council"),
+        ("E06000024", "North Somerset Council"),
+    ]
     assert from_toml[0].sparql == "https://localoffer.northlincs.test/sparql" and from_toml[1].oruk
     yaml_path = tmp_path / "neighbours.yaml"
     yaml_path.write_text(YAML)
@@ -51,13 +53,22 @@ def test_toml_and_yaml_registries_read_alike(toml_registry, tmp_path):
     assert [n.gss for n in from_yaml] == ["E06000013", "E06000024"] and from_yaml[1].dump
 
 
-@pytest.mark.parametrize(("entry", "says"), [
-    ('gss = "Bristol"\nname = "x"\nsparql = "https://a.test/sparql"', "field 'gss'"),
-    ('gss = "E06000023"\nsparql = "https://a.test/sparql"', "field 'name'"),
-    ('gss = "E06000023"\nname = "x"', "at least one of sparql, dump, oruk"),
-    ('gss = "E06000023"\nname = "x"\nsparql = "file:///etc/passwd"', "field 'sparql' must be an http(s) URL"),
-    ('gss = "E06000023"\nname = "x"\nsparql = "https://a.test/"\nendpoint = "x"', "unknown field endpoint"),
-])
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ('gss = "Bristol"\nname = "x"\nsparql = "https://a.test/sparql"', "field 'gss'"),
+        ('gss = "E06000023"\nsparql = "https://a.test/sparql"', "field 'name'"),
+        ('gss = "E06000023"\nname = "x"', "at least one of sparql, dump, oruk"),
+        (
+            'gss = "E06000023"\nname = "x"\nsparql = "file:///etc/passwd"',
+            "field 'sparql' must be an http(s) URL",
+        ),
+        (
+            'gss = "E06000023"\nname = "x"\nsparql = "https://a.test/"\nendpoint = "x"',
+            "unknown field endpoint",
+        ),
+    ],
+)
 def test_bad_entries_name_the_file_entry_and_field(tmp_path, entry, says):
     path = tmp_path / "n.toml"
     path.write_text(f"[[neighbour]]\n{entry}\n")
@@ -79,8 +90,13 @@ def test_duplicates_and_unreadable_files_are_errors(tmp_path):
 
 
 def test_registry_is_found_through_the_setting_and_gives_the_allow_list(toml_registry):
-    settings = load_settings({"store": "/tmp/x"}, environ={
-        "LOCALOFFER_NEIGHBOURS": str(toml_registry), "LOCALOFFER_ALLOWED_HOSTS": "127.0.0.1:8123, Other:99"})
+    settings = load_settings(
+        {"store": "/tmp/x"},
+        environ={
+            "LOCALOFFER_NEIGHBOURS": str(toml_registry),
+            "LOCALOFFER_ALLOWED_HOSTS": "127.0.0.1:8123, Other:99",
+        },
+    )
     assert [n.gss for n in load_registry(settings)] == ["E06000013", "E06000024"]
     allowed = allow_list(settings)
     assert allowed.hosts == {"localoffer.northlincs.test:443", "dumps.northlincs.test:443", "127.0.0.1:8123"}
@@ -100,18 +116,36 @@ def test_select_by_code_or_name(toml_registry):
         select([], [])
 
 
-@pytest.mark.parametrize(("address", "reason"), [
-    ("127.0.0.1", "loopback"), ("127.9.9.9", "loopback"), ("::1", "loopback"),
-    ("10.1.2.3", "private"), ("172.16.0.1", "private"), ("192.168.1.1", "private"), ("fc00::1", "private"),
-    ("169.254.1.1", "link-local"), ("fe80::1", "link-local"),
-    ("169.254.169.254", "cloud-metadata"), ("100.100.100.200", "cloud-metadata"),
-    ("fd00:ec2::254", "cloud-metadata"), ("192.0.0.192", "cloud-metadata"),
-    ("::ffff:127.0.0.1", "loopback"), ("::ffff:169.254.169.254", "cloud-metadata"),
-    ("::ffff:10.0.0.1", "private"), ("2002:7f00:1::", "loopback"),  # 6to4 wrapping 127.0.0.1
-    ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("224.0.0.1", "multicast"),
-    ("100.64.0.1", "reserved or shared"), ("240.0.0.1", "reserved or shared"),
-    ("8.8.8.8", None), ("151.101.1.1", None), ("2a00:1450:4009:81f::200e", None),
-])
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.9.9.9", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("fc00::1", "private"),
+        ("169.254.1.1", "link-local"),
+        ("fe80::1", "link-local"),
+        ("169.254.169.254", "cloud-metadata"),
+        ("100.100.100.200", "cloud-metadata"),
+        ("fd00:ec2::254", "cloud-metadata"),
+        ("192.0.0.192", "cloud-metadata"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:169.254.169.254", "cloud-metadata"),
+        ("::ffff:10.0.0.1", "private"),
+        ("2002:7f00:1::", "loopback"),  # 6to4 wrapping 127.0.0.1
+        ("0.0.0.0", "unspecified"),
+        ("::", "unspecified"),
+        ("224.0.0.1", "multicast"),
+        ("100.64.0.1", "reserved or shared"),
+        ("240.0.0.1", "reserved or shared"),
+        ("8.8.8.8", None),
+        ("151.101.1.1", None),
+        ("2a00:1450:4009:81f::200e", None),
+    ],
+)
 def test_address_classification(address, reason):
     assert classify_address(address) == reason
     assert classify_address(ipaddress.ip_address(address)) == reason
@@ -129,7 +163,9 @@ def test_check_target_refuses_hosts_off_the_list_before_resolving_them():
 
 def test_check_target_needs_explicit_host_and_port_for_loopback():
     # listed (a registry host) is not enough when it resolves to loopback
-    with pytest.raises(HarvestError, match="loopback address .* add localhost:8999 to LOCALOFFER_ALLOWED_HOSTS"):
+    with pytest.raises(
+        HarvestError, match="loopback address .* add localhost:8999 to LOCALOFFER_ALLOWED_HOSTS"
+    ):
         check_target("http://localhost:8999/sparql", set(), {"localhost:8999"})
     with pytest.raises(HarvestError, match="loopback"):
         check_target("http://127.0.0.1:8999/sparql", {"127.0.0.1:9000"}, {"127.0.0.1:8999"})
