@@ -622,3 +622,30 @@ def test_change_feed_pages(fed):
     cached = requests.get(f"{fed.a}/changes", headers={"If-None-Match": first.headers["ETag"]}, timeout=10)
     assert cached.status_code == 304
     assert requests.get(f"{fed.a}/changes?since=yesterday", timeout=10).status_code == 400
+
+
+def test_sparql_harvest_is_conditional_without_a_change_feed(fed):
+    from localoffer.federation.remote import policy_for
+    from localoffer.federation.sources import Validators, from_sparql
+
+    policy = policy_for(fed.settings_b())
+    first = from_sparql(f"{fed.a}/sparql", "E06000023", policy, Validators(), page_size=7)
+    assert first is not None and first.etag and len(first.triples) > 50  # several pages of 7
+    again = from_sparql(f"{fed.a}/sparql", "E06000023", policy, Validators(first.etag, first.last_modified))
+    assert again is None  # one request, answered 304
+    assert set(map(str, from_sparql(f"{fed.a}/sparql", "E06000023", policy, Validators()).triples)) == \
+        set(map(str, first.triples))
+
+
+def test_cli_query_on_the_store_answers_allowed_service_and_refuses_others(fed):
+    from click.testing import CliRunner
+
+    run = CliRunner()
+    q = f"SELECT ?n WHERE {{ SERVICE <{fed.a}/sparql> {{ ?s a <{SCHEMA}Service> ; <{SCHEMA}name> ?n }} }}"
+    ok = run.invoke(main, ["query", q, "--format", "csv"], env=fed.env_b())
+    assert ok.exit_code == 0, ok.output
+    assert len(ok.stdout.splitlines()) == 5
+    trap = q.replace(fed.a, f"http://127.0.0.1:{fed.trap.port}")
+    refused = run.invoke(main, ["query", trap], env=fed.env_b())
+    assert refused.exit_code == 1 and "is refused" in refused.output
+    assert fed.trap.connections == 0
