@@ -19,8 +19,8 @@ from localoffer.validation import (
     Finding,
     RuleResult,
     ValidationResult,
-    oxigraph_term,
 )
+from localoffer.validation.quality import DQV, METRIC
 
 FORMATS = ("text", "json", "html", "ttl")
 EXAMPLES = 5
@@ -39,9 +39,10 @@ def render(result: ValidationResult, fmt: str, *, severities: Collection[str] | 
 
 def render_text(result: ValidationResult, *, severities: Collection[str] | None = None,
                 examples: int = EXAMPLES) -> str:
-    """Plain text: a summary, then each severity, each rule with its count, message, legal
-    source and the first *examples* findings (record name, focus node, path, value)."""
-    lines = [_title(result), _summary(result), ""]
+    """Plain text: a summary and the completeness figures, then each severity, each rule with
+    its count, message, legal source and the first *examples* findings (record name, focus
+    node, path, value)."""
+    lines = [_title(result), _summary(result), "", *_completeness_lines(result)]
     for severity, rules in _by_severity(result.rules, severities):
         total = sum(r.count for r in rules)
         lines.append(f"{_PLURAL[severity].upper()} ({total})")
@@ -61,7 +62,8 @@ def render_text(result: ValidationResult, *, severities: Collection[str] | None 
 
 
 def result_as_dict(result: ValidationResult, *, severities: Collection[str] | None = None) -> dict[str, Any]:
-    """The result as plain data: summary, counts, and every rule with all its findings."""
+    """The result as plain data: summary, counts, completeness (shares as decimal strings),
+    and every rule with all its findings."""
     return {
         "authority": result.authority,
         "authority_name": authority_name(result.authority) if result.authority else None,
@@ -70,6 +72,7 @@ def result_as_dict(result: ValidationResult, *, severities: Collection[str] | No
         "seconds": round(result.seconds, 3),
         "records": result.records,
         "counts": result.counts,
+        "completeness": result.completeness,
         "rules": [
             {"shape": rr.rule.shape, "label": rr.rule.label, "severity": rr.rule.severity,
              "message": rr.rule.message, "sources": list(rr.rule.sources),
@@ -92,10 +95,10 @@ def render_turtle(result: ValidationResult, *, severities: Collection[str] | Non
     The report graph is always whole: *severities* does not apply to it."""
     import pyoxigraph as ox
 
-    bnodes: dict[Any, Any] = {}
-    triples = (ox.Triple(oxigraph_term(s, bnodes), oxigraph_term(p, bnodes), oxigraph_term(o, bnodes))
-               for s, p, o in _report_order(result.report))
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=REPORT_PREFIXES).decode("utf-8")
+    from localoffer.validation.reportgraph import report_triples
+
+    return ox.serialize(report_triples(result), format=ox.RdfFormat.TURTLE,
+                        prefixes={**REPORT_PREFIXES, "dqv": DQV, "lom": METRIC}).decode("utf-8")
 
 
 def render_html(result: ValidationResult, *, severities: Collection[str] | None = None) -> str:
@@ -107,7 +110,7 @@ def render_html(result: ValidationResult, *, severities: Collection[str] | None 
               for severity, rules in _by_severity(result.rules, severities)]
     return template.render(
         result=result, title=_title(result), summary=_summary(result), groups=groups,
-        severities=SEVERITIES, plural=_PLURAL, short=_short, cite=cite)
+        severities=SEVERITIES, plural=_PLURAL, short=_short, cite=cite, pct=_pct)
 
 
 def cite(url: str) -> str:
@@ -134,40 +137,6 @@ _CITATIONS = [(re.compile(p), t) for p, t in (
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-def _report_order(report: Any) -> list[tuple[Any, Any, Any]]:
-    """The report's triples subject by subject (so Turtle groups them): the report, then its
-    results by severity, rule and focus node, each followed by its blank nodes (paths)."""
-    from rdflib import RDF, BNode
-    from rdflib.namespace import SH
-
-    out: list[tuple[Any, Any, Any]] = []
-    seen: set[Any] = set()
-
-    def visit(node: Any) -> None:
-        stack = [node]
-        while stack:
-            s = stack.pop()
-            if s in seen:
-                continue
-            seen.add(s)
-            pairs = sorted(report.predicate_objects(s), key=lambda po: (po[0] != RDF.type, str(po[0])))
-            out.extend((s, p, o) for p, o in pairs)
-            stack.extend(reversed([o for p, o in pairs if isinstance(o, BNode) and p != SH.result]))
-
-    def rank(r: Any) -> tuple[int, str, str]:
-        severity = str(report.value(r, SH.resultSeverity)).rsplit("#", 1)[-1]
-        return (SEVERITIES.index(severity) if severity in SEVERITIES else 0,
-                str(report.value(r, SH.sourceShape)), str(report.value(r, SH.focusNode)))
-
-    for rep in report.subjects(RDF.type, SH.ValidationReport):
-        visit(rep)
-        for r in sorted(report.objects(rep, SH.result), key=rank):
-            visit(r)
-    for s in set(report.subjects()) - seen:
-        visit(s)
-    return out
-
 
 def _environment() -> Any:
     """A Jinja2 environment over publisher/templates, found without importing the publisher
@@ -213,6 +182,27 @@ def _summary(result: ValidationResult) -> str:
     counts = ", ".join(f"{result.counts.get(s, 0)} {_PLURAL[s]}" for s in SEVERITIES)
     return (f"Checked {checked or 'no records'}: {verdict} ({counts}); "
             f"{result.created}, {result.seconds:.1f} s.")
+
+
+def _pct(share: str | None) -> str:
+    return "n/a" if share is None else f"{float(share) * 100:.1f}%"
+
+
+def _completeness_lines(result: ValidationResult) -> list[str]:
+    c = result.completeness
+    if not c:
+        return []
+    items = c["statutory_items"]
+    lines = ["COMPLETENESS", f"  Statutory items present: {items['met']} of {items['total']} ({_pct(items['share'])})"]
+    for m in items["missing"]:
+        lines.append(f"      - not met: {m['label']} ({m['severity']})")
+    if c["services"]:
+        ok = c["services_without_violation"]
+        lines.append(f"  Services without a Violation: {ok['count']} of {c['services']} ({_pct(ok['share'])})")
+        lines.append("  Services passing each rule:")
+        for r in c["service_rules"]:
+            lines.append(f"    {_pct(r['share']):>7}  {r['passing']} of {c['services']}  {r['label']} ({r['severity']})")
+    return [*lines, ""]
 
 
 def _example(f: Finding) -> str:

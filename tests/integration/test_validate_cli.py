@@ -7,6 +7,8 @@ import json
 import rdflib
 
 from localoffer.cli import main
+from localoffer.validation import load_shapes, rules
+from localoffer.validation.quality import authority_items
 
 from ..conftest import BASE, SAMPLES
 
@@ -20,18 +22,35 @@ def _args(tmp_path):
     return ["--store", str(tmp_path / "store"), "--base-uri", BASE]
 
 
+def _conforming_offer(tmp_path):
+    """tests/data/shapes/base.ttl (a Local Offer meeting every rule) with today-relative dates."""
+    from ..unit.test_shapes import base
+
+    path = tmp_path / "offer.ttl"
+    base().serialize(path, format="turtle")
+    return path
+
+
 def test_exit_codes_and_validation_graph(runner, tmp_path):
     args = _args(tmp_path)
-    assert runner.invoke(main, [*args, "ingest", str(PROFILES / "example-complete.yaml"),
-                                "--authority", "E06000023"]).exit_code == 0
+    loaded = runner.invoke(main, [*args, "ingest", str(_conforming_offer(tmp_path)), "--authority", "E06000023"])
+    assert loaded.exit_code == 0, loaded.output
     ok = runner.invoke(main, [*args, "validate", "--authority", "E06000023"])
     assert ok.exit_code == 0, ok.output
+    n = len(authority_items(rules(load_shapes())))
+    assert n > 30 and f"Statutory items present: {n} of {n} (100.0%)" in ok.stdout
     assert runner.invoke(main, [*args, "ingest", str(PROFILES / "example-incomplete.yaml"),
                                 "--authority", "E06000023"]).exit_code == 0
     bad = runner.invoke(main, [*args, "validate", "--authority", "E06000023", "--format", "json"])
     assert bad.exit_code == 1
     data = json.loads(bad.stdout)
-    assert data["counts"]["Violation"] == 5
+    # The incomplete profile's Local Offer lacks five items (all five Violations) and a
+    # feedback address; the records of the first offer count for it too.
+    violations = {rule["shape"].rsplit("#", 1)[1] for rule in data["rules"] if rule["severity"] == "Violation"}
+    assert violations == {f"LocalOffer-information-{i}" for i in (
+        "post-16-transport-policy-statement", "short-breaks-statement", "comments-and-response",
+        "personal-budgets", "tribunal-appeals")} | {"LocalOffer-feedback-route"}
+    assert data["counts"]["Violation"] == 6
     q = runner.invoke(main, [*args, "query", LACKING, "--format", "json"])
     graphs = [b["g"]["value"] for b in json.loads(q.stdout)["results"]["bindings"]]
     assert graphs == [f"{BASE.rstrip('/')}/graph/validation/E06000023"]

@@ -12,7 +12,10 @@ of the same triples (pre-bound variables passed as SEP-0007 substitutions, the s
 and a constraint asked once per focus node with only $this pre-bound is run once for all of
 them when that is provably the same (see `_QueryGraph._batched`). The SHACL Core constraints
 are evaluated by pySHACL on rdflib as usual. Bristol's 817 services: ~70 s of CPU with plain
-pySHACL, ~7 s here, most of it pySHACL building its ~5,000 results."""
+pySHACL, ~7 s here, most of it pySHACL building its ~5,000 results.
+
+`validate_store()` (in `localoffer.validation.focus`) splits an authority into focus sets run in
+parallel worker processes, and re-validates only the records that changed since the last run."""
 
 from __future__ import annotations
 
@@ -78,6 +81,18 @@ class Finding:
     path: str | None
     value: str | None
     message: str
+    # The RDF terms, so the SHACL report can be rebuilt from findings alone: (kind, lexical
+    # form, language, datatype) with kind "iri", "bnode" or "literal"; `path_term` is the
+    # result path when it is an IRI, or ("shape",) for the shape's own (complex) sh:path.
+    focus_term: tuple[str, ...] = ()
+    value_term: tuple[str, ...] | None = None
+    path_term: tuple[str, ...] | None = None
+    component: str = ""
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What makes two findings the same result (for merging focus sets)."""
+        return (self.shape, self.focus_term, self.path_term, self.value_term, self.component, self.message)
 
 
 @dataclass
@@ -100,11 +115,26 @@ class ValidationResult:
     counts: dict[str, int]
     rules: list[RuleResult]
     findings: list[Finding]
-    report: rdflib.Graph
+    report_graph: rdflib.Graph | None = None
     authority: str | None = None
     records: dict[str, int] = field(default_factory=dict)
     created: str = ""
     seconds: float = 0.0
+    # Completeness (see localoffer.validation.quality): filled by validate_store.
+    completeness: dict[str, Any] = field(default_factory=dict)
+    # The dataset graphs the result was computed on (dqv:computedOn), and run statistics.
+    graphs: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def report(self) -> rdflib.Graph:
+        """The SHACL validation report as an rdflib graph (built from the findings when the
+        validation ran in focus sets)."""
+        if self.report_graph is None:
+            from localoffer.validation.reportgraph import report_graph
+
+            self.report_graph = report_graph(self)
+        return self.report_graph
 
     @property
     def focus_nodes(self) -> set[str]:
@@ -170,6 +200,21 @@ def validate(data: rdflib.Graph, *, shapes: rdflib.Graph | None = None,
     known = rules(shapes)
     findings = _findings(report, graph, known)
     _annotate(report, known, authority, data)
+    result = assemble(findings, known, authority=authority, records=_record_counts(graph))
+    from localoffer.validation.quality import completeness
+
+    services = {str(s) for s in graph.subjects(RDF.type, SCHEMA.Service)}
+    result.completeness = completeness(findings, known, services,
+                                       has_offer=(None, RDF.type, LO.LocalOffer) in graph)
+    result.report_graph = report
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def assemble(findings: list[Finding], known: dict[URIRef, Rule], *, authority: str | None,
+             records: dict[str, int]) -> ValidationResult:
+    """A ValidationResult from findings: counts, and the findings grouped by rule."""
+    findings = sorted(findings, key=_finding_order)
     counts = Counter(f.severity for f in findings)
     by_rule: dict[str, RuleResult] = {}
     for f in findings:
@@ -179,8 +224,11 @@ def validate(data: rdflib.Graph, *, shapes: rdflib.Graph | None = None,
                                                        r.rule.label))
     return ValidationResult(
         conforms=counts["Violation"] == 0, counts={s: counts.get(s, 0) for s in SEVERITIES},
-        rules=ordered, findings=findings, report=report, authority=authority,
-        records=_record_counts(graph), created=_now(), seconds=time.perf_counter() - started)
+        rules=ordered, findings=findings, authority=authority, records=records, created=_now())
+
+
+def _finding_order(f: Finding) -> tuple[Any, ...]:
+    return (SEVERITIES.index(f.severity), f.shape, f.record_name or "", f.focus, f.path or "", f.value or "")
 
 
 def validate_store(store: Store, settings: Settings, *, authority: str | None = None) -> ValidationResult:
@@ -382,7 +430,7 @@ def _from_ox(term: Any, bnodes: dict[ox.BlankNode, BNode]) -> Node:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
-        return bnodes.setdefault(term, BNode())
+        return bnodes.setdefault(term, BNode(term.value))  # the same id in every focus set
     if term.language:
         return Literal(term.value, lang=term.language)
     datatype = term.datatype.value
@@ -409,14 +457,29 @@ def _findings(report: rdflib.Graph, data: rdflib.Graph, known: dict[URIRef, Rule
             path = paths[key]
         rule = known.get(shape) if isinstance(shape, URIRef) else None
         message = props.get(SH.resultMessage)
+        raw_path = props.get(SH.resultPath)
         out.append(Finding(
             shape=str(shape), severity=_severity(props.get(SH.resultSeverity)), focus=str(focus),
             record=str(record), record_name=name, path=path,
             value=None if value is None or value == focus else str(value),
-            message=str(message) if message is not None else (rule.message if rule else "")))
-    out.sort(key=lambda f: (SEVERITIES.index(f.severity), f.shape, f.record_name or "", f.focus,
-                            f.path or "", f.value or ""))
+            message=str(message) if message is not None else (rule.message if rule else ""),
+            focus_term=term_tuple(focus), value_term=None if value is None else term_tuple(value),
+            path_term=None if raw_path is None else term_tuple(raw_path) if isinstance(raw_path, URIRef)
+            else ("shape",),
+            component=str(props.get(SH.sourceConstraintComponent) or "")))
+    out.sort(key=_finding_order)
     return out
+
+
+def term_tuple(node: Node) -> tuple[str, ...]:
+    """An rdflib term as plain data: ("iri", iri), ("bnode", id) or ("literal", text, lang, datatype)."""
+    if isinstance(node, URIRef):
+        return ("iri", str(node))
+    if isinstance(node, BNode):
+        return ("bnode", str(node))
+    if isinstance(node, Literal):
+        return ("literal", str(node), node.language or "", str(node.datatype or ""))
+    return ("literal", str(node), "", "")
 
 
 def _owner(data: rdflib.Graph, node: Node) -> tuple[Node, str | None]:
@@ -499,17 +562,3 @@ def _local(iri: Node | str) -> str:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def publish_report(store: Store, settings: Settings, result: ValidationResult) -> str:
-    """Keep the report as RDF in the authority's validation graph (replacing the previous one),
-    so SPARQL can ask which councils lack what; returns the graph IRI."""
-    from localoffer import namespaces as ns
-    from localoffer.reports import render
-
-    graph = ns.graph_iri(settings.base, "validation", result.authority or "all")
-    body = render(result, "ttl").encode("utf-8")
-    with store.write() as session:
-        session.drop_graph(graph)
-        session.load(graph, body, "ttl")
-    return graph

@@ -1,0 +1,234 @@
+"""What incremental validation remembers between runs, and what it compares.
+
+The ingest keeps a digest per record on each source graph (lo:recordDigests, in the metadata
+graph). A validation run reads the digests of the authority's sources (`current_state`) and,
+when its report is stored, keeps them with its results per record as lo:validationCache on the
+validation graph (also in the metadata graph: internal bookkeeping, not published data). The
+next run compares (`plan`): the same shapes, the same day (some rules compare dates with
+today), every source graph accounted for, and then the records whose digest changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from localoffer import namespaces as ns
+from localoffer.config import Settings
+from localoffer.resources import data_files
+from localoffer.store import Store
+from localoffer.validation.core import Finding
+
+VERSION = 1
+_LEVELS = 4  # links followed backwards from a changed node to the records that depend on it
+
+
+@dataclass
+class State:
+    """What the store holds now for one authority: its source graphs' record digests."""
+
+    day: str
+    shapes: str
+    graphs: list[str]
+    digests: dict[str, str] = field(default_factory=dict)  # record IRI -> digest
+    fingerprint: dict[str, str] = field(default_factory=dict)  # graph -> checksum
+    complete: bool = True  # False when some source has no per-record digests
+
+
+@dataclass
+class Cache:
+    """The previous run: its state and its findings per record."""
+
+    day: str
+    shapes: str
+    digests: dict[str, str]
+    fingerprint: dict[str, str]
+    records: dict[str, str]
+    findings: dict[str, list[Finding]]
+
+
+@dataclass
+class Plan:
+    """What an incremental run must redo: the IRIs whose digest changed (or that went)."""
+
+    changed: set[str]
+    removed: set[str]
+
+
+@functools.lru_cache(maxsize=1)
+def shapes_digest() -> str:
+    """A digest of the shapes shipped in the package."""
+    h = hashlib.sha256()
+    for entry in data_files("shapes", ".ttl"):
+        h.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return h.hexdigest()
+
+
+def today() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def current_state(store: Store, settings: Settings, code: str | None, graphs: list[str]) -> State:
+    """The digests of the records in the authority's source graphs (those it publishes), and a
+    checksum per other data graph without a publisher (harvested or RDF sources)."""
+    meta = ns.graph_iri(settings.base, "meta")
+    state = State(today(), shapes_digest(), [])
+    authority = ns.authority_iri(settings.base, code) if code else None
+    rows = store.select(f"""SELECT ?g ?c ?p ?d WHERE {{ GRAPH <{meta}> {{ ?g <{ns.LO}contentChecksum> ?c .
+        OPTIONAL {{ ?g <{ns.DCTERMS}publisher> ?p }} }} }}""")
+    info = {r["g"].value: (r["c"].value, r["p"].value if "p" in r else None) for r in rows}
+    own = []
+    for g in graphs:
+        checksum, publisher = info.get(g, (None, None))
+        if checksum is None:
+            state.complete = False  # nothing says whether it changed
+        elif authority is None or publisher == authority:
+            own.append(g)
+        elif publisher is None:
+            state.fingerprint[g] = checksum
+    state.graphs = own
+    if code is None or not own:
+        state.complete = False
+        return state
+    values = " ".join(f"<{g}>" for g in own)
+    for r in store.select(f"""SELECT ?d WHERE {{ VALUES ?g {{ {values} }}
+            GRAPH <{meta}> {{ ?g <{ns.LO}recordDigests> ?d }} }}"""):
+        for key, digest in json.loads(r["d"].value).items():
+            iri = key.split(" ", 1)[-1]
+            if not iri.startswith(("http://", "https://", "urn:")):
+                state.complete = False  # e.g. an RDF file: no per-record digests
+            state.digests[iri] = digest
+    return state
+
+
+def plan(previous: Cache | None, state: State) -> Plan | None:
+    """What to re-validate, or None when everything must be (no usable previous run)."""
+    if previous is None or not state.complete or previous.day != state.day \
+            or previous.shapes != state.shapes or previous.fingerprint != state.fingerprint:
+        return None
+    old, new = previous.digests, state.digests
+    removed = set(old) - set(new)
+    changed = {iri for iri, d in new.items() if old.get(iri) != d} | removed
+    return Plan(changed, removed)
+
+
+def affected_records(store: Store, graphs: list[str], changed: set[str]) -> set[str]:
+    """The records that link to a changed node (within a few links, not through the authority
+    or its Local Offer, to which every record links)."""
+    record_types = " ".join(f"<{t}>" for t in (ns.SCHEMA + "Service", ns.SCHEMA + "Organization",
+                                                ns.SCHEMA + "Place"))
+    top_types = f"<{ns.LO}LocalOffer> <{ns.LO}LocalAuthority>"
+    found: set[str] = set()
+    frontier, seen = set(changed), set(changed)
+    for _ in range(_LEVELS):
+        if not frontier:
+            break
+        values = " ".join(f"<{i}>" for i in sorted(frontier) if ">" not in i)
+        rows = store.query(f"""SELECT DISTINCT ?s ?record WHERE {{ VALUES ?o {{ {values} }} ?s ?p ?o .
+            FILTER (?p != <{ns.RDF}type> && isIRI(?s))
+            FILTER NOT EXISTS {{ ?s a ?top . VALUES ?top {{ {top_types} }} }}
+            BIND (EXISTS {{ ?s a ?t . VALUES ?t {{ {record_types} }} }} AS ?record) }}""",
+                           default_graph=graphs)
+        frontier = set()
+        for r in rows:
+            s = r["s"].value
+            if s in seen:
+                continue
+            seen.add(s)
+            if r["record"].value == "true":
+                found.add(s)
+            else:
+                frontier.add(s)
+    return found
+
+
+def partial_construct(settings: Settings, code: str | None, roots: list[str]) -> list[str]:
+    """Queries for the slice an incremental run needs: the closure of *roots* and of the
+    authority, and every service's authority and provision category (for the coverage rules)."""
+    a = f"<{ns.authority_iri(settings.base, code or '')}>"
+    values = " ".join(f"<{r}>" for r in roots if ">" not in r)
+    closure = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+  {{ SELECT DISTINCT ?s WHERE {{ {{ VALUES ?root {{ {values} }} }} UNION {{ BIND({a} AS ?root) }}
+     ?root (!<{ns.RDF}type>)* ?s }} }}
+  ?s ?p ?o }}"""
+    slim = f"""CONSTRUCT {{ ?s <{ns.LO}localAuthority> {a} . ?s <{ns.LO}provisionCategory> ?c }} WHERE {{
+  ?s <{ns.LO}localAuthority> {a} . OPTIONAL {{ ?s <{ns.LO}provisionCategory> ?c }} }}"""
+    return [closure, slim]
+
+
+# -- stored form ------------------------------------------------------------------------------
+
+_FIELDS = ("shape", "severity", "focus", "record", "record_name", "path", "value", "message",
+           "focus_term", "value_term", "path_term", "component")
+
+
+def encode(state: State, records: dict[str, str], by_record: dict[str, list[Finding]]) -> str:
+    """The cache as JSON."""
+    findings = {r: [[getattr(f, n) for n in _FIELDS] for f in fs] for r, fs in by_record.items() if fs}
+    return json.dumps({"version": VERSION, "day": state.day, "shapes": state.shapes, "digests": state.digests,
+                       "fingerprint": state.fingerprint, "records": records, "findings": findings},
+                      separators=(",", ":"), sort_keys=True)
+
+
+def decode(text: str) -> Cache | None:
+    """The cache from JSON (None if it is from another version)."""
+    data = json.loads(text)
+    if data.get("version") != VERSION:
+        return None
+    findings = {}
+    for record, rows in data["findings"].items():
+        out = []
+        for row in rows:
+            values = dict(zip(_FIELDS, row, strict=True))
+            for n in ("focus_term", "value_term", "path_term"):
+                if values[n] is not None:
+                    values[n] = tuple(values[n])
+            out.append(Finding(**values))
+        findings[record] = out
+    return Cache(data["day"], data["shapes"], data["digests"], data["fingerprint"], data["records"], findings)
+
+
+def cache_subject(settings: Settings, code: str | None) -> str:
+    """The validation graph the cache is kept on."""
+    return ns.graph_iri(settings.base, "validation", code or "all")
+
+
+def read(store: Store, settings: Settings, code: str | None) -> Cache | None:
+    """The previous run's cache for the authority, if any."""
+    if code is None:
+        return None
+    meta = ns.graph_iri(settings.base, "meta")
+    rows = list(store.select(f"""SELECT ?c WHERE {{ GRAPH <{meta}> {{
+        <{cache_subject(settings, code)}> <{ns.LO}validationCache> ?c }} }}"""))
+    if not rows:
+        return None
+    try:
+        return decode(rows[0]["c"].value)
+    except (ValueError, KeyError, TypeError):
+        return None  # an unreadable cache only costs a full run
+
+
+def forget_statement(settings: Settings, code: str | None) -> str:
+    """SPARQL Update removing the stored cache."""
+    meta = ns.graph_iri(settings.base, "meta")
+    s = cache_subject(settings, code)
+    return (f"DELETE {{ GRAPH <{meta}> {{ <{s}> <{ns.LO}validationCache> ?c }} }} "
+            f"WHERE {{ GRAPH <{meta}> {{ <{s}> <{ns.LO}validationCache> ?c }} }}")
+
+
+def as_ntriples(settings: Settings, code: str | None, text: str) -> bytes:
+    """The cache statement as N-Triples, for loading into the metadata graph."""
+    import pyoxigraph as ox
+
+    t = ox.Triple(ox.NamedNode(cache_subject(settings, code)), ox.NamedNode(ns.LO + "validationCache"),
+                  ox.Literal(text))
+    return ox.serialize([t], format=ox.RdfFormat.N_TRIPLES)
+
+
+def state_of(result: Any) -> tuple[State | None, dict[str, str], dict[str, list[Finding]]]:
+    """What a focus-set result carries for the cache (None for a plain graph validation)."""
+    stats = getattr(result, "stats", {}) or {}
+    return stats.get("state"), stats.get("records", {}), stats.get("by_record", {})

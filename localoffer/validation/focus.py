@@ -1,0 +1,371 @@
+"""Validation of a store in focus sets, in parallel, and incrementally.
+
+An authority's data is split into *focus sets*: batches of records (services, organisations,
+locations), each with everything its records link to, and one set for the authority-wide
+records (the authority, its lo:LocalOffer and linked pages) with, for the s.30 coverage rules,
+each service's lo:localAuthority and lo:provisionCategory. pySHACL runs on each set in a worker
+process; a result is kept only from the set that *owns* its focus node (the record itself, or
+a node reached from it without passing another record), so every focus node is judged once,
+on all the data its shapes can reach. Results found twice (a node shared by two records) are
+merged. The shapes only follow links forwards, except those on the Local Offer, which get
+the authority's whole slice, so the results are pySHACL's on the whole graph (a test checks
+this on the real feeds).
+
+Incremental runs: ingest records a digest per record in the metadata graph
+(lo:recordDigests). Each run keeps, next to the report, the digests it saw and its results per
+record (lo:validationCache). The next run on the same day with the same shapes re-validates
+only the records whose digest changed, the records that link to them, and the authority-wide
+set; every other record keeps its previous results."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from localoffer import namespaces as ns
+from localoffer.config import Settings
+from localoffer.errors import ValidationError
+from localoffer.store import Store
+from localoffer.validation import cache as vcache
+from localoffer.validation.core import (
+    RECORD_TYPES,
+    Finding,
+    ValidationResult,
+    _construct,
+    _QueryGraph,
+    assemble,
+    data_graphs,
+    load_shapes,
+    rules,
+    validate,
+)
+from localoffer.validation.quality import completeness
+
+BATCH_SIZE = 400
+DEPTH = 12  # links followed from a record: far more than any shape's path needs
+_RDF_TYPE = ox.NamedNode(ns.RDF + "type")
+_RECORDS = {str(t) for t in RECORD_TYPES}
+_TOP = {ns.LO + "LocalOffer", ns.LO + "LocalAuthority"}
+_SERVICE = ns.SCHEMA + "Service"
+_SLIM = {ox.NamedNode(ns.LO + "localAuthority"), ox.NamedNode(ns.LO + "provisionCategory")}
+_KINDS = {ns.SCHEMA + "Service": "services", ns.SCHEMA + "Organization": "organizations",
+          ns.SCHEMA + "Place": "locations", ns.LO + "LocalOffer": "local_offers"}
+
+
+@dataclass
+class FocusSet:
+    """One batch: its triples (N-Triples) and the nodes whose results it owns, by record."""
+
+    authority: str | None
+    payload: bytes
+    owners: dict[tuple[str, ...], str]  # focus term -> the record that owns it
+    seeds: list[str]
+
+
+@dataclass
+class Scope:
+    """One authority's data in memory, indexed by subject."""
+
+    authority: str | None
+    out: dict[Any, list[ox.Triple]]
+    types: dict[Any, set[str]]
+    records: dict[str, str] = field(default_factory=dict)  # record IRI -> kind
+
+    @classmethod
+    def of(cls, authority: str | None, triples: Iterable[Any]) -> Scope:
+        out: dict[Any, list[ox.Triple]] = defaultdict(list)
+        types: dict[Any, set[str]] = defaultdict(set)
+        for t in triples:
+            t = ox.Triple(t.subject, t.predicate, t.object)
+            out[t.subject].append(t)
+            if t.predicate == _RDF_TYPE and isinstance(t.object, ox.NamedNode):
+                types[t.subject].add(t.object.value)
+        scope = cls(authority, out, types)
+        for node, kinds in types.items():
+            if kinds & _RECORDS and isinstance(node, ox.NamedNode):
+                scope.records[node.value] = _kind(kinds)
+        return scope
+
+    def is_record(self, node: Any) -> bool:
+        return bool(self.types.get(node, set()) & _RECORDS)
+
+    def is_top(self, node: Any) -> bool:
+        return bool(self.types.get(node, set()) & _TOP)
+
+
+def _kind(kinds: set[str]) -> str:
+    for iri, name in _KINDS.items():
+        if iri in kinds:
+            return name
+    return "other"
+
+
+def _term(node: Any) -> tuple[str, ...]:
+    if isinstance(node, ox.NamedNode):
+        return ("iri", node.value)
+    if isinstance(node, ox.BlankNode):
+        return ("bnode", node.value)
+    return ("literal", node.value, node.language or "", node.datatype.value if node.datatype else "")
+
+
+def focus_sets(scope: Scope, *, seeds: Iterable[str] | None = None, top: bool = True,
+               batch_size: int = BATCH_SIZE) -> list[FocusSet]:
+    """The focus sets for *seeds* (default: every record but the authority-wide ones), plus,
+    with *top*, the authority-wide set."""
+    if seeds is None:
+        seeds = [r for r in scope.records if not scope.is_top(ox.NamedNode(r))]
+    ordered = sorted(set(seeds))
+    # Services first and together, so the organisations and places they share fall in few sets.
+    ordered.sort(key=lambda r: (scope.records.get(r) != "services",))
+    out = [_batch(scope, chunk) for chunk in _chunks(ordered, batch_size)]
+    if top:
+        tops = sorted(r for r in scope.records if scope.is_top(ox.NamedNode(r)))
+        if tops:
+            out.append(_batch(scope, tops, slim=True))
+    return out
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), max(1, size)):
+        yield items[i:i + size]
+
+
+def _batch(scope: Scope, seeds: list[str], *, slim: bool = False) -> FocusSet:
+    nodes = [ox.NamedNode(s) for s in seeds]
+    owners: dict[tuple[str, ...], str] = {}
+    for seed, node in zip(seeds, nodes, strict=True):  # what each seed owns: stop at other records
+        frontier, seen = [node], {node}
+        while frontier:
+            nxt = []
+            for n in frontier:
+                owners.setdefault(_term(n), seed)
+                for t in scope.out.get(n, ()):
+                    o = t.object
+                    if t.predicate != _RDF_TYPE and not isinstance(o, ox.Literal) and o not in seen \
+                            and not scope.is_record(o):
+                        seen.add(o)
+                        nxt.append(o)
+            frontier = nxt
+    triples = _closure(scope, nodes, stop=(scope.is_record if slim else scope.is_top))
+    if slim:  # the coverage rules follow dcterms:publisher/^lo:localAuthority/lo:provisionCategory
+        triples += [t for ts in scope.out.values() for t in ts if t.predicate in _SLIM
+                    and not scope.is_top(t.subject)]
+    payload = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    return FocusSet(scope.authority, payload, owners, seeds)
+
+
+def _closure(scope: Scope, roots: list[Any], *, stop: Callable[[Any], bool]) -> list[ox.Triple]:
+    """The triples of *roots* and of every node they reach within DEPTH links, not going past
+    a node for which *stop* is true (its own triples are left out)."""
+    seen = set(roots)
+    frontier = list(roots)
+    triples: list[ox.Triple] = []
+    for _ in range(DEPTH):
+        nxt = []
+        for n in frontier:
+            for t in scope.out.get(n, ()):
+                triples.append(t)
+                o = t.object
+                if t.predicate != _RDF_TYPE and not isinstance(o, ox.Literal) and o not in seen:
+                    seen.add(o)
+                    if not stop(o):
+                        nxt.append(o)
+        frontier = nxt
+        if not frontier:
+            break
+    return triples
+
+
+def run_focus_set(fs: FocusSet) -> tuple[list[tuple[str, Finding]], float]:
+    """Validate one focus set (in a worker process): the findings it owns, with their record."""
+    started = time.perf_counter()
+    graph = _QueryGraph.from_oxigraph(ox.parse(fs.payload, format=ox.RdfFormat.N_TRIPLES))
+    result = validate(graph, authority=fs.authority)
+    kept = [(fs.owners[f.focus_term], f) for f in result.findings if f.focus_term in fs.owners]
+    return kept, time.perf_counter() - started
+
+
+def _warm() -> None:
+    """Worker start-up: parse the shapes once per process."""
+    load_shapes()
+
+
+def default_workers() -> int:
+    """Worker processes: the CPUs this process may use, at most 2 unless LOCALOFFER_WORKERS says."""
+    wanted = os.environ.get("LOCALOFFER_WORKERS")
+    if wanted and wanted.isdigit():
+        return max(1, int(wanted))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(2, cpus))
+
+
+def _pool(workers: int) -> cf.ProcessPoolExecutor:
+    ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    if os.name == "posix":
+        ctx.set_forkserver_preload(["localoffer.validation.focus"])
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm)
+
+
+def run_sets(sets: list[FocusSet], workers: int,
+             pool: cf.ProcessPoolExecutor | None = None) -> list[tuple[str, Finding]]:
+    """Run focus sets, in worker processes when there are several sets and workers."""
+    if workers <= 1 or len(sets) <= 1:
+        return [x for fs in sets for x in run_focus_set(fs)[0]]
+    own = pool is None
+    pool = pool or _pool(workers)
+    try:
+        return [x for kept, _ in pool.map(run_focus_set, sets) for x in kept]
+    finally:
+        if own:
+            pool.shutdown()
+
+
+def merge(owned: Iterable[tuple[str, Finding]]) -> dict[str, list[Finding]]:
+    """Findings by owning record, each result once."""
+    by_record: dict[str, list[Finding]] = defaultdict(list)
+    seen: set[tuple[Any, ...]] = set()
+    for record, f in owned:
+        if f.key not in seen:
+            seen.add(f.key)
+            by_record[record].append(f)
+    return by_record
+
+
+# -- the store ------------------------------------------------------------------------------
+
+def _code(authority: str | None) -> str | None:
+    if authority is None:
+        return None
+    code = authority.strip().upper()
+    if not ns.GSS_CODE.match(code):
+        raise ValidationError(f"--authority {authority!r} is not an ONS GSS code such as E06000023")
+    return code
+
+
+def extract(store: Store, settings: Settings, code: str | None, graphs: list[str]) -> Scope:
+    """One authority's slice of the store (or all of it), as a Scope."""
+    scope = Scope.of(code, store.query(_construct(settings, code), default_graph=graphs))
+    linked = ox.NamedNode(ns.LO + "localAuthority")
+    if code is not None and "local_offers" not in scope.records.values() \
+            and not any(t.predicate == linked for ts in scope.out.values() for t in ts):
+        raise ValidationError(f"the store holds no records for authority {code}; ingest its feed first")
+    return scope
+
+
+def validate_store(store: Store, settings: Settings, *, authority: str | None = None,
+                   workers: int | None = None, incremental: bool = True,
+                   batch_size: int = BATCH_SIZE) -> ValidationResult:
+    """Validate one authority's records (those with lo:localAuthority, its lo:LocalOffer, and
+    everything they link to) or, without *authority*, all the data in the store; in focus
+    sets on *workers* processes, re-validating only what changed since the last stored run."""
+    started = time.perf_counter()
+    code = _code(authority)
+    graphs = data_graphs(store, settings)
+    if not graphs:
+        raise ValidationError("the store holds no data to validate; ingest a source first")
+    workers = default_workers() if workers is None else workers
+    state = vcache.current_state(store, settings, code, graphs)
+    previous = vcache.read(store, settings, code) if incremental else None
+    plan = vcache.plan(previous, state)
+    if plan is not None:
+        result = _partial(store, settings, code, graphs, state, previous, plan, workers, batch_size)
+    else:
+        scope = extract(store, settings, code, graphs)
+        by_record = merge(run_sets(focus_sets(scope, batch_size=batch_size), workers))
+        result = finish(code, scope.records, by_record, state, settings)
+        result.stats.update(mode="full", revalidated=len(scope.records))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def finish(code: str | None, records: dict[str, str], by_record: dict[str, list[Finding]],
+           state: vcache.State, settings: Settings) -> ValidationResult:
+    """The result for an authority from its findings by record."""
+    known = rules(load_shapes())
+    findings = [f for fs in by_record.values() for f in fs]
+    counts = defaultdict(int)
+    for kind in records.values():
+        counts[kind] += 1
+    result = assemble(findings, known, authority=code,
+                      records={k: counts.get(k, 0) for k in ("services", "organizations", "locations",
+                                                             "local_offers")})
+    services = {r for r, k in records.items() if k == "services"}
+    result.completeness = completeness(result.findings, known, services,
+                                       has_offer=counts.get("local_offers", 0) > 0)
+    result.graphs = state.graphs
+    result.stats.update(base=settings.base, by_record=by_record, records=records, state=state)
+    return result
+
+
+def _partial(store: Store, settings: Settings, code: str | None, graphs: list[str], state: vcache.State,
+             previous: vcache.Cache, plan: vcache.Plan, workers: int, batch_size: int) -> ValidationResult:
+    """Re-validate the changed records, those linking to them and the authority-wide set;
+    keep every other record's previous results."""
+    records = {r: k for r, k in previous.records.items() if r not in plan.removed}
+    by_record = {r: list(fs) for r, fs in previous.findings.items() if r in records}
+    if plan.changed:
+        affected = vcache.affected_records(store, graphs, plan.changed)
+        roots = sorted(affected | plan.changed - plan.removed)
+        scope = Scope.of(code, [t for q in vcache.partial_construct(settings, code, roots)
+                                for t in store.query(q, default_graph=graphs)])
+        seeds = [r for r in scope.records if r in affected | plan.changed and not scope.is_top(ox.NamedNode(r))]
+        tops = [r for r in scope.records if scope.is_top(ox.NamedNode(r))]
+        for r in seeds + tops:
+            records[r] = scope.records[r]
+            by_record.pop(r, None)
+        fresh = merge(run_sets(focus_sets(scope, seeds=seeds, batch_size=batch_size), workers))
+        seen = {f.key for fs in by_record.values() for f in fs}
+        for r, fs in fresh.items():
+            by_record[r] = [f for f in fs if f.key not in seen]
+        revalidated = len(seeds) + len(tops)
+    else:
+        revalidated = 0
+    result = finish(code, records, by_record, state, settings)
+    result.stats.update(mode="incremental", revalidated=revalidated, changed=len(plan.changed))
+    return result
+
+
+def iter_validate_authorities(store: Store, settings: Settings, codes: Iterable[str], *,
+                              workers: int | None = None,
+                              batch_size: int = BATCH_SIZE) -> Iterator[ValidationResult]:
+    """Full validation of several authorities through one pool of workers (the extraction of
+    the next authority overlaps the validation of the previous one); results come in order."""
+    workers = default_workers() if workers is None else workers
+    graphs = data_graphs(store, settings)
+    pool = _pool(workers) if workers > 1 else None
+    pending: list[tuple[float, str, Scope, vcache.State, list[cf.Future[Any]] | list[Any]]] = []
+    try:
+        for authority in codes:
+            started = time.perf_counter()
+            code = _code(authority)
+            state = vcache.current_state(store, settings, code, graphs)
+            scope = extract(store, settings, code, graphs)
+            sets = focus_sets(scope, batch_size=batch_size)
+            futures: list[Any] = ([pool.submit(run_focus_set, fs) for fs in sets] if pool
+                                  else [run_focus_set(fs) for fs in sets])
+            pending.append((started, code or "", scope, state, futures))
+            while len(pending) > 1 or (pending and len(pending[0][4]) == 0):
+                yield _collect(pending.pop(0), settings)
+        while pending:
+            yield _collect(pending.pop(0), settings)
+    finally:
+        if pool:
+            pool.shutdown()
+
+
+def _collect(item: tuple[float, str, Scope, vcache.State, list[Any]], settings: Settings) -> ValidationResult:
+    started, code, scope, state, futures = item
+    outputs = [f.result() if isinstance(f, cf.Future) else f for f in futures]
+    by_record = merge(x for kept, _ in outputs for x in kept)
+    result = finish(code or None, scope.records, by_record, state, settings)
+    result.stats.update(mode="full", revalidated=len(scope.records))
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,120 @@
+"""The SHACL validation report (sh:ValidationReport) rebuilt from findings, with a
+dcterms:source per result, and the DQV completeness measurements beside it. Focus sets return
+findings rather than report graphs, so this is how their report is made; plain graph runs use it
+too, so every report has the same form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import SH
+from rdflib.term import BNode, Literal, URIRef
+
+from localoffer import namespaces as ns
+from localoffer.validation.core import SEVERITIES, ValidationResult, load_shapes, rules
+
+_SH = ns.SH
+_A = ox.NamedNode(ns.RDF + "type")
+
+
+def _ox(term: tuple[str, ...], bnodes: dict[str, ox.BlankNode]) -> Any:
+    kind = term[0]
+    if kind == "iri":
+        return ox.NamedNode(term[1])
+    if kind == "bnode":
+        return bnodes.setdefault(term[1], ox.BlankNode())
+    text, lang, datatype = term[1], term[2], term[3]
+    if lang:
+        return ox.Literal(text, language=lang)
+    return ox.Literal(text, datatype=ox.NamedNode(datatype) if datatype else None)
+
+
+def _copy_path(shapes: rdflib.Graph, node: Any, out: list[ox.Triple], bnodes: dict[Any, ox.BlankNode]) -> Any:
+    """Copy a SHACL path (IRI or blank-node structure) from the shapes graph into *out*."""
+    if isinstance(node, URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, Literal):
+        return ox.Literal(str(node))
+    here = ox.BlankNode()
+    for p, o in shapes.predicate_objects(node):
+        out.append(ox.Triple(here, ox.NamedNode(str(p)), _copy_path(shapes, o, out, bnodes)))
+    return here
+
+
+def report_triples(result: ValidationResult, *, base: str | None = None) -> list[ox.Triple]:
+    """The report as pyoxigraph triples: the report node, then each result (by severity, rule and
+    focus node) with its path structure; then the DQV measurements when *base* is known."""
+    shapes = load_shapes()
+    known = rules(shapes)
+    N = ox.NamedNode
+    out: list[ox.Triple] = []
+    report = ox.BlankNode()
+    out.append(ox.Triple(report, _A, N(_SH + "ValidationReport")))
+    out.append(ox.Triple(report, N(_SH + "conforms"),
+                         ox.Literal("true" if result.conforms else "false", datatype=N(ns.XSD + "boolean"))))
+    if result.created:
+        out.append(ox.Triple(report, N(ns.DCTERMS + "created"),
+                             ox.Literal(result.created, datatype=N(ns.XSD + "dateTime"))))
+    base = base or result.stats.get("base")
+    if result.authority:
+        subject = N(ns.authority_iri(base, result.authority)) if base else ox.Literal(result.authority)
+        out.append(ox.Triple(report, N(ns.DCTERMS + "subject"), subject))
+    bnodes: dict[str, ox.BlankNode] = {}
+    paths: dict[str, Any] = {}
+    results: list[ox.Triple] = []
+    for f in sorted(result.findings, key=lambda f: (SEVERITIES.index(f.severity), f.shape, f.focus)):
+        r = ox.BlankNode()
+        out.append(ox.Triple(report, N(_SH + "result"), r))  # the report's triples come first
+        res = results
+        res += [ox.Triple(r, _A, N(_SH + "ValidationResult")),
+                ox.Triple(r, N(_SH + "focusNode"), _ox(f.focus_term or ("iri", f.focus), bnodes)),
+                ox.Triple(r, N(_SH + "resultSeverity"), N(_SH + f.severity)),
+                ox.Triple(r, N(_SH + "sourceShape"), N(f.shape)),
+                ox.Triple(r, N(_SH + "resultMessage"), ox.Literal(f.message))]
+        if f.component:
+            res.append(ox.Triple(r, N(_SH + "sourceConstraintComponent"), N(f.component)))
+        if f.value_term is not None:
+            res.append(ox.Triple(r, N(_SH + "value"), _ox(f.value_term, bnodes)))
+        if f.path_term is not None:
+            if f.path_term[0] == "shape":
+                if f.shape not in paths:  # a complex path is copied once per rule and shared
+                    path = shapes.value(URIRef(f.shape), SH.path)
+                    paths[f.shape] = _copy_path(shapes, path, res, {}) if path is not None else None
+                if paths[f.shape] is not None:
+                    res.append(ox.Triple(r, N(_SH + "resultPath"), paths[f.shape]))
+            else:
+                res.append(ox.Triple(r, N(_SH + "resultPath"), _ox(f.path_term, bnodes)))
+        rule = known.get(URIRef(f.shape))
+        for source in rule.sources if rule else ():
+            res.append(ox.Triple(r, N(ns.DCTERMS + "source"), N(source)))
+    out += results
+    if base and result.completeness:
+        from localoffer.validation.quality import measurement_triples
+
+        graph = ns.graph_iri(base, "validation", result.authority or "all")
+        out += measurement_triples(result.completeness, graph=graph,
+                                   authority_iri=ns.authority_iri(base, result.authority)
+                                   if result.authority else None,
+                                   computed_on=result.graphs, created=result.created)
+    return out
+
+
+def report_graph(result: ValidationResult) -> rdflib.Graph:
+    """The report as an rdflib graph."""
+    graph = rdflib.Graph()
+    bnodes: dict[ox.BlankNode, BNode] = {}
+
+    def term(t: Any) -> Any:
+        if isinstance(t, ox.NamedNode):
+            return URIRef(t.value)
+        if isinstance(t, ox.BlankNode):
+            return bnodes.setdefault(t, BNode())
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        dt = t.datatype.value if t.datatype else None
+        return Literal(t.value) if dt in (None, ns.XSD + "string") else Literal(t.value, datatype=dt)
+
+    graph.addN((term(t.subject), term(t.predicate), term(t.object), graph) for t in report_triples(result))
+    return graph
