@@ -44,9 +44,10 @@ class Index:
 
     triples: dict[str, dict[str, list[Any]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list)))
-    publish_names: bool = True
+    publish_names: bool = False
     """Whether names of people (contact names, address attention) held in the store may be
-    served: the `publish_contact_names` setting, checked again at serving time."""
+    served: the `publish_contact_names` setting, checked again at serving time (off unless
+    the site publishes them)."""
 
     def add(self, s: Any, p: Any, o: Any) -> None:
         """Add one triple (duplicates from several graphs once)."""

@@ -56,8 +56,10 @@ def mapped(record: dict[str, Any], *, names: bool = False) -> MemoryStore:
 
 
 def one_service(store: MemoryStore, ident: str) -> dict[str, Any]:
+    """The full service, as a site that publishes names serves it (the ingest decides if any)."""
     node = ns.mint(BASE, "service", ident)
-    return assemble.service(tree(store, [node], SERVICE_FULL), node, full=True)
+    index = tree(store, [node], SERVICE_FULL, index=Index(publish_names=True))
+    return assemble.service(index, node, full=True)
 
 
 SID = "ac148810-d857-441c-9679-408f346de14b"
