@@ -5,10 +5,12 @@ LOCALOFFER_ALLOWED_HOSTS."""
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -23,6 +25,20 @@ MAX_REDIRECTS = 5
 # Alibaba: 100.100.100.200; AWS over IPv6: fd00:ec2::254; Oracle: 192.0.0.192).
 _METADATA_V4 = {ipaddress.IPv4Address(a) for a in ("169.254.169.254", "100.100.100.200", "192.0.0.192")}
 _METADATA_V6 = {ipaddress.IPv6Address("fd00:ec2::254")}
+
+
+_ONLY_HOSTS: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("only_hosts", default=None)
+
+
+@contextmanager
+def only_hosts(listed: set[str]) -> Iterator[None]:
+    """Within the block, every `fetch` (also from code that does not pass *listed*, such as
+    the ingest's API reader run by a harvest) may contact only these hosts."""
+    token = _ONLY_HOSTS.set(set(listed))
+    try:
+        yield
+    finally:
+        _ONLY_HOSTS.reset(token)
 
 
 def allowed_hosts(extra: Mapping[str, object]) -> set[str]:
@@ -105,6 +121,7 @@ def fetch(url: str, *, timeout: float, retries: int, allow: set[str],
     a timeout, retries with exponential backoff on transient failures, and a cap on the body
     size. Returns the final response (any status)."""
     http = session or requests.Session()
+    listed = listed if listed is not None else _ONLY_HOSTS.get()
     send_headers = {"User-Agent": USER_AGENT, "Accept": accept, **(headers or {})}
     attempt = 0
     try:

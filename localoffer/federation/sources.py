@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from localoffer import namespaces as ns
 from localoffer.config import Settings
 from localoffer.errors import HarvestError, LocalOfferError
-from localoffer.http import check_target
+from localoffer.http import check_target, only_hosts
 
 from . import remote
 from .remote import RESULTS_JSON, Policy
@@ -193,8 +193,9 @@ def from_oruk(url: str, gss: str, settings: Settings, policy: Policy,
         scratch_settings = replace(settings, store=str(Path(tmp) / "store"))
         scratch = open_store(scratch_settings)
         try:
-            report = ingest(scratch, scratch_settings, url, authority=gss, fmt="api",
-                            source_id=f"harvest-{gss.lower()}", progress=progress)
+            with only_hosts(set(policy.listed)):  # the reader's pages and redirects too
+                report = ingest(scratch, scratch_settings, url, authority=gss, fmt="api",
+                                source_id=f"harvest-{gss.lower()}", progress=progress)
             triples = list(scratch.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{report.graph}> "
                                          "{ ?s ?p ?o } }"))
         except LocalOfferError as exc:

@@ -400,17 +400,16 @@ def test_third_party_oxigraph_neighbour(fed):
 def test_harvest_from_an_oruk_api_through_the_ingest(fed):
     from click.testing import CliRunner
 
+    query = f"SELECT ?n WHERE {{ ?s a <{SCHEMA}Service> ; <{SCHEMA}name> ?n }}"
+    at_a = {r["n"] for r in fed.rows(fed.a, query)}
     env = fed.env_b(LOCALOFFER_STORE=str(fed.tmp / "oruk"))
     result = CliRunner().invoke(
         main, ["harvest", "--oruk", f"{fed.a}/api", "--authority", "E06000023", "--format", "json"], env=env
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)[0]
-    assert (report["status"], report["method"], report["changes"].get("added service")) == (
-        "harvested",
-        "oruk",
-        4,
-    )
+    assert (report["status"], report["method"]) == ("harvested", "oruk")
+    assert report["changes"]["added service"] == len(at_a)
     store = open_store(load_settings({"store": str(fed.tmp / "oruk"), "base_uri": fed.b + "/"}, environ={}))
     names = {
         r["n"].value
@@ -419,7 +418,7 @@ def test_harvest_from_an_oruk_api_through_the_ingest(fed):
             f"?s a <{SCHEMA}Service> ; <{SCHEMA}name> ?n }} }}"
         )
     }
-    assert len(names) == 4 and any(n.endswith("(renamed)") for n in names)
+    assert names == at_a
 
 
 @pytest.mark.parametrize(

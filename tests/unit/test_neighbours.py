@@ -174,3 +174,12 @@ def test_check_target_needs_explicit_host_and_port_for_loopback():
         check_target("http://169.254.169.254/latest/meta-data/", set(), {"169.254.169.254:80"})
     with pytest.raises(HarvestError, match="unspecified"):
         check_target("http://0.0.0.0:8999/", set(), {"0.0.0.0:8999"})
+
+
+def test_only_hosts_restricts_every_fetch_in_the_block():
+    from localoffer.http import fetch, only_hosts
+
+    with only_hosts({"neighbour.test:443"}), pytest.raises(HarvestError, match="not on the allow-list"):
+        fetch("https://elsewhere.invalid/api/services", timeout=1, retries=0, allow=set())
+    with pytest.raises(HarvestError, match="loopback"):  # outside the block: the usual guard only
+        fetch("http://127.0.0.1:9/", timeout=1, retries=0, allow=set())
