@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import tempfile
 import time
 from collections import Counter
@@ -147,7 +148,8 @@ def _sync(store: Store, settings: Settings, endpoint: str, gss: str, items: list
           policy: Policy) -> Snapshot:
     """The harvest graph updated from the change feed's items (only changed records fetched)."""
     found = sources.authority_graphs(endpoint, gss, policy, Validators())
-    assert found is not None
+    if found is None:  # not asked conditionally, so a 304 is the neighbour's mistake
+        raise HarvestError(f"{endpoint}: answered 304 to a request that was not conditional")
     graphs = [g for g, _ in found[0]]
     graph = ns.graph_iri(settings.base, "harvest", gss)
     previous = list(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
@@ -177,8 +179,6 @@ def read_state(store: Store, settings: Settings, graph: str) -> State:
         return State()
     row = rows[0]
     value = {k: row[k].value for k in row}
-    import json
-
     return State(value.get("m"), value.get("e"), value.get("l"), value.get("p"), value.get("c"),
                  json.loads(value["d"]) if "d" in value else None)
 
@@ -257,8 +257,6 @@ def _validate(lines: list[str], gss: str, report: HarvestReport) -> bytes | None
 def _provenance(settings: Settings, n: Neighbour, snapshot: Snapshot, report: HarvestReport,
                 checksum: str, digests: dict[str, str], position: str | None, started: str) -> str:
     """PROV-O for the harvest graph, with what the next harvest needs to remember."""
-    import json
-
     g, act, inp, sw = (iri(report.graph + s) for s in ("", "#harvest", "#input", "#software"))
     P, L, D, V, S = (lambda x, b=b: iri(b + x) for b in (ns.PROV, ns.LO, ns.DCTERMS, ns.VOID, ns.SCHEMA))
     a = iri(ns.RDF + "type")
