@@ -69,14 +69,18 @@ CONCEPTS = P + """SELECT ?c ?kind (SAMPLE(?l) AS ?label) (SAMPLE(?nt) AS ?notati
   { ?c a lo:NeedArea BIND("area" AS ?kind) } UNION { ?c a lo:AgeBand ; lo:minimumAge ?m BIND("band" AS ?kind) }
   OPTIONAL { ?c skos:prefLabel ?l } OPTIONAL { ?c skos:notation ?nt } } GROUP BY ?c ?kind"""
 GRAPH_AUTHORITIES = P + """SELECT DISTINCT ?a WHERE {{
-  {{ GRAPH <{g}> {{ ?a a lo:LocalAuthority }} }}
-  UNION {{ {{ SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ ?x ?p ?o }} }} }}
-          {{ ?x lo:localAuthority ?a }}
-          UNION {{ ?svc schema:audience|schema:availableChannel ?x . ?svc lo:localAuthority ?a }} }} }}"""
-"""The authorities whose counts a graph's triples can change: those it describes, those of the
-things it says something about, and those of the services whose audience or channel it
-describes. (Other links, to shared taxonomy terms or organisations, change no count unless
-they build the need hierarchy: see GRAPH_VOCABULARY.)"""
+  {{ ?a a lo:LocalAuthority . GRAPH <{g}> {{ ?a ?ap ?ao }} }}
+  UNION {{ GRAPH <{g}> {{ ?x a schema:Service }} ?x lo:localAuthority ?a }}
+  UNION {{ GRAPH <{g}> {{ VALUES ?p {{ lo:localAuthority schema:provider schema:availableChannel
+                                      lo:needCategory schema:audience }} ?x ?p ?o }}
+          ?x lo:localAuthority ?a }}
+  UNION {{ GRAPH <{g}> {{ VALUES ?q {{ schema:suggestedMinAge schema:suggestedMaxAge schema:serviceLocation }}
+                         ?y ?q ?o }}
+          ?x schema:audience|schema:availableChannel ?y . ?x lo:localAuthority ?a }} }}"""
+"""The authorities whose counts a graph's triples can change: those it says something about,
+and those of the services whose type, authority, provider, channels, needs or audiences it
+states, or whose audiences' ages or channels' places it states (no other triple enters a
+count; links to shared taxonomy terms only through the need hierarchy: GRAPH_VOCABULARY)."""
 GRAPH_VOCABULARY = P + """ASK {{ {{ GRAPH <{g}> {{ ?x skos:broader ?y }} ?y skos:broader* ?area . ?area a lo:NeedArea }}
   UNION {{ GRAPH <{g}> {{ {{ ?x lo:minimumAge ?y }} UNION {{ ?x lo:maximumAge ?y }} UNION {{ ?x a lo:NeedArea }}
                         UNION {{ ?x a lo:AgeBand }} }} }} }}"""

@@ -108,13 +108,13 @@ def touched_by_update(sparql: str, touched: set[str] | None) -> set[str] | None:
 
 
 # -- building ----------------------------------------------------------------------------------
-_DOC_QUERIES = {
-    "name": "SELECT ?s ?v WHERE {{ GRAPH <{g}> {{ ?s a <{S}Service> ; <{S}name> ?v }} }}",
-    "description": "SELECT ?s ?v WHERE {{ GRAPH <{g}> {{ ?s a <{S}Service> ; <{S}description> ?v }} }}",
-    "provider": "SELECT ?s ?v WHERE {{ GRAPH <{g}> {{ ?s a <{S}Service> ; <{S}provider> ?o }} "
-                "?o <{S}name> ?v }}",
-    "authority": "SELECT ?s ?v WHERE {{ GRAPH <{g}> {{ ?s a <{S}Service> ; <{L}localAuthority> ?v }} }}",
-}
+DOC_QUERY = """SELECT ?s ?name ?description ?provider ?authority WHERE {{ GRAPH <{g}> {{
+  ?s a <{S}Service> ; <{S}name> ?name .
+  OPTIONAL {{ ?s <{S}description> ?description }} OPTIONAL {{ ?s <{L}localAuthority> ?authority }}
+  OPTIONAL {{ ?s <{S}provider> ?o }} }} OPTIONAL {{ ?o <{S}name> ?provider }} }}"""
+"""A graph's services with their words (one query: a service with several values of a field
+comes back in several rows, and they are merged)."""
+FIELDS = ("name", "description", "provider", "authority")
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -129,11 +129,13 @@ def index_graph(conn: sqlite3.Connection, source: Reader, graph: str) -> int:
     conn.execute("DELETE FROM fts WHERE rowid IN (SELECT id FROM doc WHERE graph = ?)", (graph,))
     conn.execute("DELETE FROM doc WHERE graph = ?", (graph,))
     docs: dict[str, dict[str, list[str]]] = {}
-    for field, template in _DOC_QUERIES.items():
-        for r in rows(source, template.format(g=graph, S=ns.SCHEMA, L=ns.LO)):
-            values = docs.setdefault(r["s"], {}).setdefault(field, [])
-            if r["v"] not in values:
-                values.append(r["v"])
+    for r in rows(source, DOC_QUERY.format(g=graph, S=ns.SCHEMA, L=ns.LO)):
+        doc = docs.setdefault(r["s"], {})
+        for field in FIELDS:
+            if field in r:
+                values = doc.setdefault(field, [])
+                if r[field] not in values:
+                    values.append(r[field])
     for iri, fields in sorted(docs.items()):
         if "name" not in fields:
             continue

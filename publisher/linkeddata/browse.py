@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from localoffer.errors import QueryError
 from localoffer.textindex import open_index
 
-from .search import PAGE_SIZE, Filters, facets, parse_filters, results, text_matches
+from .search import FACET_MATCHES, PAGE_SIZE, Filters, facets, parse_filters, results, text_matches
 from .site import TEMPLATE_FOLDER, href_for, settings, store
 
 bp = Blueprint("ld_browse", __name__, template_folder=TEMPLATE_FOLDER)
@@ -37,15 +37,18 @@ def services() -> Response:
         matches = text_matches(index, filters)
         total, hits = results(index.store, filters, base, index, matches)
         facet_list = facets(index.store, filters, base, index, matches)
+        # counts taken among the best text matches only: say so
+        sampled = FACET_MATCHES if matches is not None and len(matches) >= FACET_MATCHES else 0
     pages = max(1, -(-total // PAGE_SIZE))
     if wants_json:
         response = jsonify({"total": total, "page": filters.page, "pages": pages,
-                            "filters": dict(filters.active),
+                            "filters": dict(filters.active), "counted_among_best_matches": sampled or None,
                             "results": [{**asdict(h), "page": href_for(h.iri)} for h in hits],
                             "facets": {f.name: [asdict(v) for v in f.values] for f in facet_list}})
     else:
         response = Response(render_template("ld/services.html", filters=filters, error=None, total=total,
-                                            hits=hits, facets=facet_list, pages=pages, href_for=href_for),
+                                            hits=hits, facets=facet_list, pages=pages, href_for=href_for,
+                                            sampled=sampled),
                             mimetype="text/html")
     response.vary.add("Accept")
     return response

@@ -4,8 +4,10 @@ pasted), the facet counts, and one page of results.
 
 Words (`q`) are looked up in the text index of the same store version
 (`localoffer.textindex`): the matching services, best first, enter the SPARQL as a VALUES
-block, and results with words are ordered by relevance. With words and other filters at once,
-the best `MAX_MATCHES` text matches are the ones filtered and counted."""
+block, and results with words are ordered by relevance. Words alone are counted and paged by the
+index (exact, any number of matches); the facet counts, and results with words and other
+filters at once, take the best `FACET_MATCHES` text matches (the page says so when there are
+more), because every SPARQL facet query joins them all."""
 
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ import pyoxigraph as ox
 from localoffer import namespaces as ns
 from localoffer.errors import QueryError
 from localoffer.store import Store
-from localoffer.textindex import MAX_MATCHES, TextIndex
+from localoffer.textindex import TextIndex
 
 PAGE_SIZE = 20
 MAX_PAGE = 500
 FACET_LIMIT = 25
+FACET_MATCHES = 1000
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PREFIXES = (f"PREFIX schema: <{ns.SCHEMA}>\nPREFIX lo: <{ns.LO}>\nPREFIX hsds: <{ns.HSDS}>\n"
             f"PREFIX skos: <{ns.SKOS}>\nPREFIX xsd: <{ns.XSD}>\n")
@@ -233,12 +236,12 @@ def param_value(name: str, term: Any) -> str:
 
 
 def text_matches(index: TextIndex | None, f: Filters) -> list[str] | None:
-    """The services the words of *f* find (best first, at most MAX_MATCHES); None without words."""
+    """The services the words of *f* find (best first, at most FACET_MATCHES); None without words."""
     if not f.q:
         return None
     if index is None:
         raise QueryError("searching by words needs the text index")
-    return index.search(f.q, MAX_MATCHES)
+    return index.search(f.q, FACET_MATCHES)
 
 
 def facets(store: Store, f: Filters, base: str, index: TextIndex | None = None,
