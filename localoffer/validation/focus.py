@@ -208,10 +208,14 @@ def default_workers() -> int:
 
 
 def _pool(workers: int) -> cf.ProcessPoolExecutor:
-    ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-    if os.name == "posix":
-        ctx.set_forkserver_preload(["localoffer.validation.focus"])
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm)
+    # fork where there is one: workers start in milliseconds with the shapes already parsed,
+    # and a caller's script needs no `if __name__ == "__main__"` guard. They only use their
+    # own in-memory data, never the parent's store handle.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if method == "fork":
+        _warm()
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                                  initializer=_warm)
 
 
 def run_sets(sets: list[FocusSet], workers: int,
@@ -329,7 +333,8 @@ def _partial(store: Store, settings: Settings, code: str | None, graphs: list[st
     else:
         revalidated = 0
     result = finish(code, records, by_record, state, settings)
-    result.stats.update(mode="incremental", revalidated=revalidated, changed=len(plan.changed))
+    result.stats.update(mode="incremental", revalidated=revalidated, changed=len(plan.changed),
+                        previous_findings=[f for fs in previous.findings.values() for f in fs])
     return result
 
 

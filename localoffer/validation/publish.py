@@ -1,5 +1,9 @@
 """Keeping a validation result in the store: the report and the DQV measurements in the
-authority's validation graph, and the incremental-validation cache in the metadata graph."""
+authority's validation graph, and the incremental-validation cache in the metadata graph.
+
+After an incremental run only the results that appeared or went are written (each result has
+a stable IRI, see reportgraph.result_iri), with the report's verdict, date and measurements;
+otherwise the graph is replaced."""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from localoffer.config import Settings
 from localoffer.store import Store
 from localoffer.validation import cache as vcache
 from localoffer.validation.core import ValidationResult
-from localoffer.validation.reportgraph import report_triples
+from localoffer.validation.reportgraph import report_triples, result_iri
+
+_DQV = "http://www.w3.org/ns/dqv#"
 
 
 def publish_report(store: Store, settings: Settings, result: ValidationResult) -> str:
@@ -18,10 +24,24 @@ def publish_report(store: Store, settings: Settings, result: ValidationResult) -
     so SPARQL can ask which councils lack what and compare their completeness; returns the
     graph IRI. A focus-set result also leaves its cache for the next incremental run."""
     graph = ns.graph_iri(settings.base, "validation", result.authority or "all")
-    body = ox.serialize(report_triples(result, base=settings.base), format=ox.RdfFormat.N_TRIPLES)
     state, records, by_record = vcache.state_of(result)
+    previous = result.stats.get("previous_findings")
+    if previous is not None and result.authority:
+        old = {f.key: f for f in previous}
+        new = {f.key: f for f in result.findings}
+        gone = [result_iri(graph, f) for k, f in old.items() if k not in new]
+        added = [f for k, f in new.items() if k not in old]
+        body = ox.serialize(report_triples(result, base=settings.base, only=added),
+                            format=ox.RdfFormat.N_TRIPLES)
+        updates = _forget_header(graph) + _forget_results(graph, gone)
+    else:
+        body = ox.serialize(report_triples(result, base=settings.base), format=ox.RdfFormat.N_TRIPLES)
+        updates = []
     with store.write() as session:
-        session.drop_graph(graph)
+        if not updates:
+            session.drop_graph(graph)
+        for u in updates:
+            session.update(u)
         session.load(graph, body, "nt")
         session.update(vcache.forget_statement(settings, result.authority))
         if state is not None and state.complete and result.authority:
@@ -29,3 +49,20 @@ def publish_report(store: Store, settings: Settings, result: ValidationResult) -
             session.load(ns.graph_iri(settings.base, "meta"),
                          vcache.as_ntriples(settings, result.authority, text), "nt")
     return graph
+
+
+def _forget_header(graph: str) -> list[str]:
+    report = f"<{graph}#report>"
+    return [f"DELETE WHERE {{ GRAPH <{graph}> {{ {report} <{ns.SH}conforms> ?c }} }}",
+            f"DELETE WHERE {{ GRAPH <{graph}> {{ {report} <{ns.DCTERMS}created> ?d }} }}",
+            f"DELETE {{ GRAPH <{graph}> {{ ?m ?p ?o }} }} WHERE {{ GRAPH <{graph}> {{ "
+            f"?m a <{_DQV}QualityMeasurement> ; ?p ?o }} }}"]
+
+
+def _forget_results(graph: str, iris: list[str], chunk: int = 2000) -> list[str]:
+    out = []
+    for i in range(0, len(iris), chunk):
+        values = " ".join(f"<{r}>" for r in iris[i:i + chunk])
+        out.append(f"DELETE {{ GRAPH <{graph}> {{ <{graph}#report> <{ns.SH}result> ?r . ?r ?p ?o }} }} "
+                   f"WHERE {{ VALUES ?r {{ {values} }} GRAPH <{graph}> {{ ?r ?p ?o }} }}")
+    return out

@@ -5,6 +5,8 @@ too, so every report has the same form."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 import pyoxigraph as ox
@@ -13,7 +15,7 @@ from rdflib.namespace import SH
 from rdflib.term import BNode, Literal, URIRef
 
 from localoffer import namespaces as ns
-from localoffer.validation.core import SEVERITIES, ValidationResult, load_shapes, rules
+from localoffer.validation.core import SEVERITIES, Finding, ValidationResult, load_shapes, rules
 
 _SH = ns.SH
 _A = ox.NamedNode(ns.RDF + "type")
@@ -31,41 +33,56 @@ def _ox(term: tuple[str, ...], bnodes: dict[str, ox.BlankNode]) -> Any:
     return ox.Literal(text, datatype=ox.NamedNode(datatype) if datatype else None)
 
 
-def _copy_path(shapes: rdflib.Graph, node: Any, out: list[ox.Triple], bnodes: dict[Any, ox.BlankNode]) -> Any:
-    """Copy a SHACL path (IRI or blank-node structure) from the shapes graph into *out*."""
+def _copy_path(shapes: rdflib.Graph, node: Any, out: list[ox.Triple], prefix: str | None,
+               counter: list[int]) -> Any:
+    """Copy a SHACL path (IRI or blank-node structure) from the shapes graph into *out*; its
+    nodes are named {prefix}-{n} (the same names every time), or blank without a prefix."""
     if isinstance(node, URIRef):
         return ox.NamedNode(str(node))
     if isinstance(node, Literal):
         return ox.Literal(str(node))
-    here = ox.BlankNode()
-    for p, o in shapes.predicate_objects(node):
-        out.append(ox.Triple(here, ox.NamedNode(str(p)), _copy_path(shapes, o, out, bnodes)))
+    counter[0] += 1
+    here = ox.NamedNode(f"{prefix}-{counter[0]}") if prefix else ox.BlankNode()
+    for p, o in sorted(shapes.predicate_objects(node)):
+        out.append(ox.Triple(here, ox.NamedNode(str(p)), _copy_path(shapes, o, out, prefix, counter)))
     return here
 
 
-def report_triples(result: ValidationResult, *, base: str | None = None) -> list[ox.Triple]:
+def result_iri(graph: str, f: Finding) -> str:
+    """A stable IRI for one result in the stored report (the same finding, the same IRI), so
+    an incremental run can delete and add single results."""
+    digest = hashlib.sha1(repr(f.key).encode("utf-8")).hexdigest()[:20]
+    return f"{graph}#result-{digest}"
+
+
+def report_triples(result: ValidationResult, *, base: str | None = None,
+                   only: Iterable[Finding] | None = None) -> list[ox.Triple]:
     """The report as pyoxigraph triples: the report node, then each result (by severity, rule and
-    focus node) with its path structure; then the DQV measurements when *base* is known."""
+    focus node) with its path structure; then the DQV measurements. With *base* (the store's),
+    the report, its results and their paths get IRIs in the validation graph; without it, blank
+    nodes. With *only*, just the report node, those results and the measurements."""
     shapes = load_shapes()
     known = rules(shapes)
     N = ox.NamedNode
     out: list[ox.Triple] = []
-    report = ox.BlankNode()
+    base = base or result.stats.get("base")
+    graph = ns.graph_iri(base, "validation", result.authority or "all") if base else None
+    report = N(f"{graph}#report") if graph else ox.BlankNode()
     out.append(ox.Triple(report, _A, N(_SH + "ValidationReport")))
     out.append(ox.Triple(report, N(_SH + "conforms"),
                          ox.Literal("true" if result.conforms else "false", datatype=N(ns.XSD + "boolean"))))
     if result.created:
         out.append(ox.Triple(report, N(ns.DCTERMS + "created"),
                              ox.Literal(result.created, datatype=N(ns.XSD + "dateTime"))))
-    base = base or result.stats.get("base")
     if result.authority:
         subject = N(ns.authority_iri(base, result.authority)) if base else ox.Literal(result.authority)
         out.append(ox.Triple(report, N(ns.DCTERMS + "subject"), subject))
     bnodes: dict[str, ox.BlankNode] = {}
     paths: dict[str, Any] = {}
     results: list[ox.Triple] = []
-    for f in sorted(result.findings, key=lambda f: (SEVERITIES.index(f.severity), f.shape, f.focus)):
-        r = ox.BlankNode()
+    chosen = result.findings if only is None else list(only)
+    for f in sorted(chosen, key=lambda f: (SEVERITIES.index(f.severity), f.shape, f.focus)):
+        r = N(result_iri(graph, f)) if graph else ox.BlankNode()
         out.append(ox.Triple(report, N(_SH + "result"), r))  # the report's triples come first
         res = results
         res += [ox.Triple(r, _A, N(_SH + "ValidationResult")),
@@ -81,7 +98,9 @@ def report_triples(result: ValidationResult, *, base: str | None = None) -> list
             if f.path_term[0] == "shape":
                 if f.shape not in paths:  # a complex path is copied once per rule and shared
                     path = shapes.value(URIRef(f.shape), SH.path)
-                    paths[f.shape] = _copy_path(shapes, path, res, {}) if path is not None else None
+                    prefix = f"{graph}#path-{f.shape.rsplit('#', 1)[-1]}" if graph else None
+                    paths[f.shape] = (_copy_path(shapes, path, res, prefix, [0]) if path is not None
+                                      else None)
                 if paths[f.shape] is not None:
                     res.append(ox.Triple(r, N(_SH + "resultPath"), paths[f.shape]))
             else:
@@ -90,13 +109,12 @@ def report_triples(result: ValidationResult, *, base: str | None = None) -> list
         for source in rule.sources if rule else ():
             res.append(ox.Triple(r, N(ns.DCTERMS + "source"), N(source)))
     out += results
-    if base and result.completeness:
+    if result.completeness:
         from localoffer.validation.quality import measurement_triples
 
-        graph = ns.graph_iri(base, "validation", result.authority or "all")
         out += measurement_triples(result.completeness, graph=graph,
                                    authority_iri=ns.authority_iri(base, result.authority)
-                                   if result.authority else None,
+                                   if base and result.authority else None,
                                    computed_on=result.graphs, created=result.created)
     return out
 
