@@ -395,8 +395,8 @@ def test_loopback_not_allow_listed_is_refused_before_connecting(api: tuple[FakeA
     with pytest.raises(IngestError) as err:
         ingest(store, settings, f"{root}/v1", authority=AUTH)
     host = root.split("//", 1)[1]
-    assert str(err.value) == (f"{root}/v1/services?page=1&per_page=100: refused, 127.0.0.1 is a private, "
-                              f"loopback or link-local address (127.0.0.1); add {host} to "
+    assert str(err.value) == (f"{root}/v1/services?page=1&per_page=100: refused, 127.0.0.1 is a "
+                              f"loopback address (127.0.0.1); add {host} to "
                               "LOCALOFFER_ALLOWED_HOSTS if it is a trusted host")
     assert fake.requests == []
     assert snapshot(store) == before
@@ -407,7 +407,7 @@ def test_allow_list_is_per_port(api: tuple[FakeApi, str], tmp_path: Path) -> Non
     port = int(root.rsplit(":", 1)[1])
     settings = api_settings(tmp_path, f"http://127.0.0.1:{port + 1}")
     store = open_store(settings)
-    with pytest.raises(IngestError, match="refused, 127.0.0.1 is a private"):
+    with pytest.raises(IngestError, match="refused, 127.0.0.1 is a loopback address"):
         ingest(store, settings, f"{root}/v1", authority=AUTH)
     assert fake.requests == []
 
