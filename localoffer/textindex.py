@@ -206,6 +206,16 @@ def publish(session: Any, root: Path, previous: str | None, name: str) -> None:
             f.unlink(missing_ok=True)
 
 
+KEEP_CACHED = 3
+"""Files a reader keeps in a remote store's cache folder (the newest; older versions are gone)."""
+
+
+def _keep_newest(folder: Path, keep: int) -> None:
+    files = sorted(folder.glob("*.sqlite"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for f in files[keep:]:
+        f.unlink(missing_ok=True)  # a reader that has it open keeps reading it
+
+
 # -- reading -----------------------------------------------------------------------------------
 def pin(store: Any) -> Any:
     """A view of *store* that keeps reading the version published now (the store itself when
@@ -286,6 +296,7 @@ def _build_for_reader(view: Any, path: Path, version: str) -> bool:
             return True
         build(view, path, view.named_graphs(), version=version)
         if view.version() == version:
+            _keep_newest(path.parent, KEEP_CACHED)
             return True
         path.unlink(missing_ok=True)
         return False

@@ -37,6 +37,8 @@ from ..ldfixtures import (
     SVC_PLAY,
     bristol_services,
     build_store,
+    categories_turtle,
+    nlincs_services,
 )
 
 B = BASE.rstrip("/")
@@ -256,6 +258,25 @@ def test_home_page_and_stats_command_read_the_kept_counts(client, site):
     assert {a["code"]: a["services"] for a in data["authorities"]} == {BRISTOL: 3, NLINCS: 1}
     text = CliRunner().invoke(main, ["--store", site[0].store, "--base-uri", BASE, "stats"]).output
     assert "services per broad area of need" in text and "SEMH" in text
+
+
+def test_index_and_counts_on_each_backend(backend_store, backend_settings, tmp_path):
+    for name, code, records in (("bristol.json", BRISTOL, bristol_services()),
+                                ("nlincs.json", NLINCS, nlincs_services())):
+        (tmp_path / name).write_text(json.dumps(records), encoding="utf-8")
+        ingest(backend_store, backend_settings, str(tmp_path / name), authority=code, fmt="json")
+    (tmp_path / "categories.ttl").write_text(categories_turtle(BASE), encoding="utf-8")
+    ingest(backend_store, backend_settings, str(tmp_path / "categories.ttl"), authority=BRISTOL, fmt="rdf")
+    with textindex.open_index(backend_store) as index:
+        assert index.version == backend_store.version()
+        assert index.search("autism") == [svc(SVC_PLAY)] and index.search("CAFE") == [svc(SVC_HOSTILE)]
+    assert_stats_match_sparql(backend_store, backend_settings)
+    records = bristol_services()
+    records[0]["name"] = "Little Voyagers Play Scheme"
+    (tmp_path / "bristol.json").write_text(json.dumps(records), encoding="utf-8")
+    ingest(backend_store, backend_settings, str(tmp_path / "bristol.json"), authority=BRISTOL, fmt="json")
+    with textindex.open_index(backend_store) as index:
+        assert index.search("voyagers") == [svc(SVC_PLAY)] and index.search("explorers") == []
 
 
 # -- VoID linksets ----------------------------------------------------------------------------
