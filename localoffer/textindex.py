@@ -108,10 +108,10 @@ def touched_by_update(sparql: str, touched: set[str] | None) -> set[str] | None:
 
 
 # -- building ----------------------------------------------------------------------------------
-DOC_QUERY = """SELECT ?s ?name ?description ?provider ?authority WHERE {{ GRAPH <{g}> {{
-  ?s a <{S}Service> ; <{S}name> ?name .
-  OPTIONAL {{ ?s <{S}description> ?description }} OPTIONAL {{ ?s <{L}localAuthority> ?authority }}
-  OPTIONAL {{ ?s <{S}provider> ?o }} }} OPTIONAL {{ ?o <{S}name> ?provider }} }}"""
+DOC_QUERY = """SELECT ?s ?name ?description ?provider ?authority WHERE {{
+  GRAPH <{g}> {{ ?s a <{S}Service> ; <{S}name> ?name .
+    OPTIONAL {{ ?s <{S}description> ?description }} OPTIONAL {{ ?s <{L}localAuthority> ?authority }} }}
+  OPTIONAL {{ GRAPH <{g}> {{ ?s <{S}provider> ?o }} ?o <{S}name> ?provider }} }}"""
 """A graph's services with their words (one query: a service with several values of a field
 comes back in several rows, and they are merged)."""
 FIELDS = ("name", "description", "provider", "authority")

@@ -137,12 +137,16 @@ def test_a_changed_feed_is_searchable_in_the_same_version_and_old_readers_keep_t
     assert old.search("explorers") == [svc(SVC_PLAY)]
     records = bristol_services()
     records[0]["name"] = "Little Voyagers Play Scheme"
+    lonely = "99999999-9999-4999-8999-999999999999"
+    records.append({"id": lonely, "name": "Lonely Helpline", "status": "active", "description": "No provider."})
     feed = tmp_path / "bristol-changed.json"
     feed.write_text(json.dumps(records), encoding="utf-8")
     report = ingest(writer, settings, str(feed), authority=BRISTOL, fmt="json")
     with textindex.open_index(reader) as new:
         assert new.version == report.version != old.version
         assert new.search("voyagers") == [svc(SVC_PLAY)] and new.search("explorers") == []
+        # a service without a provider gets no other organisation's name
+        assert new.search("lonely") == [svc(lonely)] and svc(lonely) not in new.search("sunrise")
         # the page a request renders reads the data of the index's version
         assert next(new.store.select(f"SELECT ?n {{ <{svc(SVC_PLAY)}> <{ns.SCHEMA}name> ?n }}"))["n"].value \
             == "Little Voyagers Play Scheme"
