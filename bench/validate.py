@@ -1,0 +1,277 @@
+"""Validation benchmark on the synthetic national-scale data of the ingest benchmark.
+
+    python bench/validate.py --authorities 10 --services 3000 [--workers 2] [--ab-services 1000]
+
+Steps (the data are made by bench/generate.py and ingested first; that is set-up, not measured):
+
+(a) plain pySHACL on one authority: its slice of the store as an rdflib graph, validated in one
+    whole-graph `pyshacl.validate` (rdflib's own SPARQL engine), parsing included;
+(b) ours on the same authority, same run: `validate_store` in focus sets on --workers processes;
+(c) ours on all --authorities authorities through one pool (`iter_validate_authorities`),
+    each report published into its validation graph, and the figures extrapolated (labelled
+    so) to the national 150 x 3,000 services;
+(d) one service changed and re-ingested, then an incremental `validate_store` and its
+    `publish_report`.
+
+Each measured step runs in its own process, so its peak RSS is its own: the process tree's
+resident memory (parent plus worker processes) is sampled every 0.1 s. (a) and (b) use an
+authority of --ab-services services, because
+plain pySHACL takes minutes on a full 3,000-service authority (generated with another seed, loaded
+as E09000001); the figures are per service.
+Targets (issue 3): (b) at least 2x faster than (a); (c) 450,000 services in <= 10 minutes on 2
+cores with peak RSS < 4 GB; (d) <= 2 s."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NATIONAL = 150 * 3000
+TARGET_RATIO, TARGET_NATIONAL_S, TARGET_RSS_MB, TARGET_INCREMENTAL_S = 2.0, 600.0, 4096.0, 2.0
+BASE = "https://bench.localoffer.test/"
+AB_CODE = "E09000001"  # the authority of (a) and (b): the City of London's code, free in the data
+
+
+# -- memory of a process tree ------------------------------------------------------------------
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
+                out += [int(c) for c in fh.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+class TreeSampler(threading.Thread):
+    """The highest resident memory of this process and its descendants together."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kb = 0
+        self._halt = threading.Event()
+
+    def sample(self) -> None:
+        total, stack = 0, [os.getpid()]
+        while stack:
+            pid = stack.pop()
+            total += _rss_kb(pid)
+            stack += _children(pid)
+        self.peak_kb = max(self.peak_kb, total)
+
+    def run(self) -> None:
+        while not self._halt.wait(0.1):
+            self.sample()
+
+    def stop(self) -> float:
+        self._halt.set()
+        self.sample()
+        return self.peak_kb / 1024
+
+
+# -- the measured steps (each in a child process) -------------------------------------------------
+def _open(store_dir: str):  # noqa: ANN202
+    from localoffer.config import load_settings
+    from localoffer.store import open_store
+
+    settings = load_settings({"store": store_dir, "base_uri": BASE}, environ={})
+    return open_store(settings), settings
+
+
+def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: int) -> None:
+    sampler = TreeSampler()
+    sampler.start()
+    started = time.perf_counter()
+    store, settings = _open(store_dir)
+    figures: dict[str, object] = {}
+    if step == "plain":
+        import pyoxigraph as ox
+        import pyshacl
+        import rdflib
+
+        from localoffer.validation import data_graphs, load_shapes
+        from localoffer.validation.core import _construct
+
+        triples = store.query(_construct(settings, codes[0]), default_graph=data_graphs(store, settings))
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        graph = rdflib.Graph().parse(data=body, format="nt")
+        conforms, report, _ = pyshacl.validate(graph, shacl_graph=load_shapes(), advanced=True,
+                                               inference="none", allow_warnings=True)
+        figures["results"] = sum(1 for _ in report.subjects(rdflib.RDF.type, rdflib.SH.ValidationResult))
+        figures["services"] = sum(1 for _ in graph.subjects(rdflib.RDF.type, rdflib.URIRef("https://schema.org/Service")))
+    elif step == "ours":
+        from localoffer.validation import validate_store
+
+        result = validate_store(store, settings, authority=codes[0], workers=workers, incremental=False)
+        figures["results"] = len(result.findings)
+        figures["services"] = result.records["services"]
+    elif step == "national":
+        from localoffer.validation import iter_validate_authorities, publish_report
+
+        services = results = 0
+        publish_s = 0.0
+        for result in iter_validate_authorities(store, settings, codes, workers=workers):
+            services += result.records["services"]
+            results += len(result.findings)
+            t = time.perf_counter()
+            publish_report(store, settings, result)
+            publish_s += time.perf_counter() - t
+            print(f"  {result.authority}: {result.records['services']} services, {len(result.findings)} results, "
+                  f"statutory items {result.completeness['statutory_items']['share']}", flush=True)
+        figures.update(services=services, results=results, publish_seconds=publish_s)
+    elif step == "incremental":
+        from localoffer.validation import publish_report, validate_store
+
+        t = time.perf_counter()
+        result = validate_store(store, settings, authority=codes[0], workers=workers)
+        figures["validate_seconds"] = time.perf_counter() - t
+        t = time.perf_counter()
+        publish_report(store, settings, result)
+        figures["publish_seconds"] = time.perf_counter() - t
+        figures.update(mode=result.stats.get("mode"), revalidated=result.stats.get("revalidated"),
+                       services=result.records["services"], results=len(result.findings))
+    store.close()
+    figures["seconds"] = time.perf_counter() - started
+    figures["peak_rss_mb"] = sampler.stop()
+    Path(out_path).write_text(json.dumps(figures), encoding="utf-8")
+
+
+def run_child(step: str, store: Path, codes: list[str], workers: int, work: Path) -> dict:
+    out = work / f"{step}.json"
+    cmd = [sys.executable, __file__, "--child", step, str(store), str(out), ",".join(codes), str(workers)]
+    subprocess.run(cmd, check=True)
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+# -- set-up ------------------------------------------------------------------------------------
+def ingest_all(store_dir: Path, files: dict[str, Path]) -> float:
+    from localoffer.ingest.pipeline import ingest
+
+    store, settings = _open(str(store_dir))
+    started = time.perf_counter()
+    try:
+        for code, path in files.items():
+            ingest(store, settings, str(path), authority=code)
+    finally:
+        store.close()
+    return time.perf_counter() - started
+
+
+def change_one_service(path: Path) -> None:
+    records = json.loads(path.read_text(encoding="utf-8"))
+    records[len(records) // 2]["url"] = "not a web address"
+    path.write_text(json.dumps(records), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--authorities", type=int, default=10, help="authorities in the multi-authority run (10)")
+    ap.add_argument("--services", type=int, default=3000, help="services per authority (3000)")
+    ap.add_argument("--ab-services", type=int, default=1000,
+                    help="services of the authority in (a) and (b) (1000; plain pySHACL is slow)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, help="work folder (default: a new folder in /tmp)")
+    ap.add_argument("--data", type=Path, help="reuse this folder of {GSS}.json files (bench/generate.py)")
+    ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        step, store, out, codes, workers = args.child
+        child(step, store, out, codes.split(","), int(workers))
+        return 0
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="lo-validate-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data = args.data or work / "data"
+    if not args.data:
+        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--out", str(data), "--authorities",
+                        str(args.authorities), "--services", str(args.services), "--seed", str(args.seed)],
+                       check=True, stdout=subprocess.DEVNULL)
+    files = dict(sorted((p.stem, p) for p in data.glob("E*.json")))
+    codes = list(files)[: args.authorities]
+    ab_dir = work / "ab"  # its own seed, so its ids (and IRIs) differ from the others'
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--out", str(ab_dir), "--authorities",
+                    "1", "--services", str(args.ab_services), "--seed", str(args.seed + 1000)],
+                   check=True, stdout=subprocess.DEVNULL)
+    ab_file = next(ab_dir.glob("E*.json"))
+    inc_file = work / "incremental.json"
+    inc_file.write_text(files[codes[0]].read_text(encoding="utf-8"), encoding="utf-8")
+    store = work / "store"
+    print(f"set-up: ingesting {len(codes)} authorities x {args.services} services and a "
+          f"{args.ab_services}-service authority into {store} ...", flush=True)
+    setup_s = ingest_all(store, {AB_CODE: ab_file, **{c: files[c] for c in codes[1:]}, codes[0]: inc_file})
+    print(f"set-up: ingest took {setup_s:.0f} s (not part of the figures)\n", flush=True)
+
+    fig: dict[str, dict] = {}
+    fig["a"] = run_child("plain", store, [AB_CODE], args.workers, work)
+    fig["b"] = run_child("ours", store, [AB_CODE], args.workers, work)
+    print("(c) multi-authority run:", flush=True)
+    fig["c"] = run_child("national", store, codes, args.workers, work)
+    change_one_service(inc_file)
+    ingest_all(store, {codes[0]: inc_file})
+    fig["d"] = run_child("incremental", store, [codes[0]], args.workers, work)
+    report(fig, args, len(codes))
+    if args.json:
+        args.json.write_text(json.dumps(fig, indent=2), encoding="utf-8")
+    return 0
+
+
+def _rate(f: dict) -> float:
+    return f["services"] / f["seconds"] if f["seconds"] else 0.0
+
+
+def _met(ok: bool) -> str:
+    return "MET" if ok else "MISSED"
+
+
+def report(fig: dict, args: argparse.Namespace, n: int) -> None:
+    a, b, c, d = fig["a"], fig["b"], fig["c"], fig["d"]
+    print(f"\nvalidation benchmark: {args.workers} workers, {os.cpu_count()} CPUs, shapes of this checkout")
+    print(f"{'step':<46}{'services':>9}{'results':>9}{'wall s':>9}{'svc/s':>9}{'peak RSS MB':>13}")
+    for label, f in (("(a) plain pySHACL, whole graph, one authority", a), ("(b) ours, same authority", b),
+                     (f"(c) ours, {n} authorities (published)", c)):
+        print(f"{label:<46}{f['services']:>9}{f['results']:>9}{f['seconds']:>9.1f}{_rate(f):>9.1f}"
+              f"{f['peak_rss_mb']:>13.0f}")
+    ratio = a["seconds"] / b["seconds"] if b["seconds"] else 0.0
+    same = a["results"] == b["results"]
+    print(f"\n(b) vs (a): {ratio:.1f}x faster ({'same' if same else 'DIFFERENT'} number of results: "
+          f"{b['results']} / {a['results']}); target >= {TARGET_RATIO:.0f}x: {_met(ratio >= TARGET_RATIO)}")
+    national_s = NATIONAL / _rate(c) if _rate(c) else float("inf")
+    print(f"(c) measured: {c['services']} services in {c['seconds']:.0f} s ({_rate(c):.0f} services/s, "
+          f"{c['publish_seconds']:.0f} s of it publishing reports), peak RSS {c['peak_rss_mb']:.0f} MB")
+    print(f"(c) EXTRAPOLATION (not measured): 150 x 3,000 = {NATIONAL:,} services at the measured rate would "
+          f"take {national_s / 60:.0f} min; target <= {TARGET_NATIONAL_S / 60:.0f} min: "
+          f"{_met(national_s <= TARGET_NATIONAL_S)}. Memory does not grow with the number of authorities "
+          f"(one at a time), so the peak RSS stays about {c['peak_rss_mb']:.0f} MB; target < "
+          f"{TARGET_RSS_MB:.0f} MB: {_met(c['peak_rss_mb'] < TARGET_RSS_MB)}")
+    total = d["validate_seconds"] + d["publish_seconds"]
+    print(f"(d) incremental after one changed service ({d['mode']}, {d['revalidated']} records re-validated "
+          f"of {d['services']} services): validation {d['validate_seconds']:.2f} s, publishing the report "
+          f"{d['publish_seconds']:.2f} s, together {total:.2f} s (process {d['seconds']:.1f} s with start-up); "
+          f"target <= {TARGET_INCREMENTAL_S:.0f} s: validation {_met(d['validate_seconds'] <= TARGET_INCREMENTAL_S)}, "
+          f"with publishing {_met(total <= TARGET_INCREMENTAL_S)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
