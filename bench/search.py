@@ -172,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         page_ms.append(dt * 1000)
         log(f"page {q!r}: {dt * 1000:.0f} ms")
 
+    browse_ms = []
+    for _ in range(5):
+        dt, r = timed(client.get, "/services", query_string={"_format": "json"})
+        browse_ms.append(dt * 1000)
+
     stats_ms = [timed(statistics.collect, store, settings)[0] * 1000 for _ in range(20)]
     sparql_stats_ms = []
     for _ in range(2):
@@ -194,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     print(row("text search (count + first 20, FTS5)", search_ms, "target p50 < 100"))
     print(row("naive SPARQL CONTAINS scan, same words", scan_ms))
     print(row("/services?q= page (results + facets)", page_ms))
+    print(row("/services page without words (all SPARQL)", browse_ms))
     print(row("kept statistics (localoffer stats)", stats_ms, "target < 200"))
     print(row("SPARQL counts per authority, need x band", sparql_stats_ms))
     print(f"\nmedian hits per search: {pystats.median(hits):.0f}; speed-up of search over the scan: "

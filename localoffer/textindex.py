@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from localoffer import namespaces as ns
 from localoffer.errors import StoreError
 
-FORMAT = "2"  # bump when the tables change: older files are rebuilt
+FORMAT = "3"  # bump when the tables change: older files are rebuilt
 MAX_WORDS = 16
 MAX_MATCHES = 20000
 """At most this many best-ranked services take part in a search combined with other filters."""
@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS doc(id INTEGER PRIMARY KEY, graph TEXT NOT NULL, iri TEXT NOT NULL,
                                authority TEXT);
 CREATE INDEX IF NOT EXISTS doc_graph ON doc(graph);
+CREATE INDEX IF NOT EXISTS doc_iri ON doc(iri);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(name, description, provider,
     tokenize = 'porter unicode61 remove_diacritics 2');
 """
@@ -173,8 +174,10 @@ def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path
         for g in sorted(graphs if changed is None else changed):
             index_graph(conn, source, g)
         statistics.refresh(conn, source, graphs, changed)
+        # a service described in two graphs has two documents: counts must then be DISTINCT
+        shared = conn.execute("SELECT COUNT(*) FROM (SELECT iri FROM doc GROUP BY iri HAVING COUNT(*) > 1)").fetchone()
         conn.executemany("INSERT OR REPLACE INTO info VALUES (?, ?)",
-                         [("format", FORMAT), ("version", version)])
+                         [("format", FORMAT), ("version", version), ("shared", str(shared[0]))])
         conn.execute("COMMIT")
         conn.execute("PRAGMA optimize")
     finally:
@@ -241,25 +244,32 @@ class TextIndex:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def shared(self) -> bool:
+        """Whether some service has documents in several graphs."""
+        row = self.conn.execute("SELECT value FROM info WHERE key = 'shared'").fetchone()
+        return row is None or row[0] != "0"
+
     def count(self, text: str) -> int:
         """How many services match *text*."""
         query = fts_query(text)
         if query is None:
             return 0
-        row = self.conn.execute("SELECT COUNT(DISTINCT doc.iri) FROM fts JOIN doc ON doc.id = fts.rowid "
-                                "WHERE fts MATCH ?", (query,)).fetchone()
-        return int(row[0])
+        sql = ("SELECT COUNT(DISTINCT doc.iri) FROM fts JOIN doc ON doc.id = fts.rowid WHERE fts MATCH ?"
+               if self.shared else "SELECT COUNT(*) FROM fts WHERE fts MATCH ?")
+        return int(self.conn.execute(sql, (query,)).fetchone()[0])
 
     def search(self, text: str, limit: int = MAX_MATCHES, offset: int = 0) -> list[str]:
-        """The IRIs of the services matching *text*, best first."""
+        """The IRIs of the services matching *text*, best first (ties in index order)."""
         query = fts_query(text)
         if query is None:
             return []
-        found = self.conn.execute(
-            f"SELECT doc.iri FROM fts JOIN doc ON doc.id = fts.rowid WHERE fts MATCH ? "
-            f"ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}), doc.iri LIMIT ? OFFSET ?",
-            (query, limit + 50, offset)).fetchall()
-        return list(dict.fromkeys(iri for (iri,) in found))[:limit]
+        spare = 50 if self.shared else 0  # a service found twice is listed once
+        ids = [rowid for (rowid,) in self.conn.execute(
+            f"SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}), rowid "
+            "LIMIT ? OFFSET ?", (query, limit + spare, offset))]
+        iris = dict(self.conn.execute(f"SELECT id, iri FROM doc WHERE id IN ({','.join('?' * len(ids))})", ids))
+        return list(dict.fromkeys(iris[i] for i in ids if i in iris))[:limit]
 
 
 def fts_query(text: str) -> str | None:
