@@ -115,10 +115,13 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
         triples = store.query(_construct(settings, codes[0]), default_graph=data_graphs(store, settings))
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
         graph = rdflib.Graph().parse(data=body, format="nt")
-        conforms, report, _ = pyshacl.validate(graph, shacl_graph=load_shapes(), advanced=True,
-                                               inference="none", allow_warnings=True)
+        conforms, report, _ = pyshacl.validate(
+            graph, shacl_graph=load_shapes(), advanced=True, inference="none", allow_warnings=True
+        )
         figures["results"] = sum(1 for _ in report.subjects(rdflib.RDF.type, rdflib.SH.ValidationResult))
-        figures["services"] = sum(1 for _ in graph.subjects(rdflib.RDF.type, rdflib.URIRef("https://schema.org/Service")))
+        figures["services"] = sum(
+            1 for _ in graph.subjects(rdflib.RDF.type, rdflib.URIRef("https://schema.org/Service"))
+        )
     elif step == "ours":
         from localoffer.validation import validate_store
 
@@ -136,8 +139,12 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
             t = time.perf_counter()
             publish_report(store, settings, result)
             publish_s += time.perf_counter() - t
-            print(f"  {result.authority}: {result.records['services']} services, {len(result.findings)} results, "
-                  f"statutory items {result.completeness['statutory_items']['share']}", flush=True)
+            print(
+                f"  {result.authority}: {result.records['services']} services, "
+                f"{len(result.findings)} results, "
+                f"statutory items {result.completeness['statutory_items']['share']}",
+                flush=True,
+            )
         figures.update(services=services, results=results, publish_seconds=publish_s)
     elif step == "incremental":
         from localoffer.validation import publish_report, validate_store
@@ -148,8 +155,12 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
         t = time.perf_counter()
         publish_report(store, settings, result)
         figures["publish_seconds"] = time.perf_counter() - t
-        figures.update(mode=result.stats.get("mode"), revalidated=result.stats.get("revalidated"),
-                       services=result.records["services"], results=len(result.findings))
+        figures.update(
+            mode=result.stats.get("mode"),
+            revalidated=result.stats.get("revalidated"),
+            services=result.records["services"],
+            results=len(result.findings),
+        )
     store.close()
     figures["seconds"] = time.perf_counter() - started
     figures["peak_rss_mb"] = sampler.stop()
@@ -187,8 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--authorities", type=int, default=10, help="authorities in the multi-authority run (10)")
     ap.add_argument("--services", type=int, default=3000, help="services per authority (3000)")
-    ap.add_argument("--ab-services", type=int, default=1000,
-                    help="services of the authority in (a) and (b) (1000; plain pySHACL is slow)")
+    ap.add_argument(
+        "--ab-services",
+        type=int,
+        default=1000,
+        help="services of the authority in (a) and (b) (1000; plain pySHACL is slow)",
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", type=Path, help="work folder (default: a new folder in /tmp)")
@@ -205,21 +220,50 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     data = args.data or work / "data"
     if not args.data:
-        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--out", str(data), "--authorities",
-                        str(args.authorities), "--services", str(args.services), "--seed", str(args.seed)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "generate.py"),
+                "--out",
+                str(data),
+                "--authorities",
+                str(args.authorities),
+                "--services",
+                str(args.services),
+                "--seed",
+                str(args.seed),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     files = dict(sorted((p.stem, p) for p in data.glob("E*.json")))
     codes = list(files)[: args.authorities]
     ab_dir = work / "ab"  # its own seed, so its ids (and IRIs) differ from the others'
-    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--out", str(ab_dir), "--authorities",
-                    "1", "--services", str(args.ab_services), "--seed", str(args.seed + 1000)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "generate.py"),
+            "--out",
+            str(ab_dir),
+            "--authorities",
+            "1",
+            "--services",
+            str(args.ab_services),
+            "--seed",
+            str(args.seed + 1000),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     ab_file = next(ab_dir.glob("E*.json"))
     inc_file = work / "incremental.json"
     inc_file.write_text(files[codes[0]].read_text(encoding="utf-8"), encoding="utf-8")
     store = work / "store"
-    print(f"set-up: ingesting {len(codes)} authorities x {args.services} services and a "
-          f"{args.ab_services}-service authority into {store} ...", flush=True)
+    print(
+        f"set-up: ingesting {len(codes)} authorities x {args.services} services and a "
+        f"{args.ab_services}-service authority into {store} ...",
+        flush=True,
+    )
     setup_s = ingest_all(store, {AB_CODE: ab_file, **{c: files[c] for c in codes[1:]}, codes[0]: inc_file})
     print(f"set-up: ingest took {setup_s:.0f} s (not part of the figures)\n", flush=True)
 
@@ -249,28 +293,42 @@ def report(fig: dict, args: argparse.Namespace, n: int) -> None:
     a, b, c, d = fig["a"], fig["b"], fig["c"], fig["d"]
     print(f"\nvalidation benchmark: {args.workers} workers, {os.cpu_count()} CPUs, shapes of this checkout")
     print(f"{'step':<46}{'services':>9}{'results':>9}{'wall s':>9}{'svc/s':>9}{'peak RSS MB':>13}")
-    for label, f in (("(a) plain pySHACL, whole graph, one authority", a), ("(b) ours, same authority", b),
-                     (f"(c) ours, {n} authorities (published)", c)):
-        print(f"{label:<46}{f['services']:>9}{f['results']:>9}{f['seconds']:>9.1f}{_rate(f):>9.1f}"
-              f"{f['peak_rss_mb']:>13.0f}")
+    for label, f in (
+        ("(a) plain pySHACL, whole graph, one authority", a),
+        ("(b) ours, same authority", b),
+        (f"(c) ours, {n} authorities (published)", c),
+    ):
+        print(
+            f"{label:<46}{f['services']:>9}{f['results']:>9}{f['seconds']:>9.1f}{_rate(f):>9.1f}"
+            f"{f['peak_rss_mb']:>13.0f}"
+        )
     ratio = a["seconds"] / b["seconds"] if b["seconds"] else 0.0
     same = a["results"] == b["results"]
-    print(f"\n(b) vs (a): {ratio:.1f}x faster ({'same' if same else 'DIFFERENT'} number of results: "
-          f"{b['results']} / {a['results']}); target >= {TARGET_RATIO:.0f}x: {_met(ratio >= TARGET_RATIO)}")
+    print(
+        f"\n(b) vs (a): {ratio:.1f}x faster ({'same' if same else 'DIFFERENT'} number of results: "
+        f"{b['results']} / {a['results']}); target >= {TARGET_RATIO:.0f}x: {_met(ratio >= TARGET_RATIO)}"
+    )
     national_s = NATIONAL / _rate(c) if _rate(c) else float("inf")
-    print(f"(c) measured: {c['services']} services in {c['seconds']:.0f} s ({_rate(c):.0f} services/s, "
-          f"{c['publish_seconds']:.0f} s of it publishing reports), peak RSS {c['peak_rss_mb']:.0f} MB")
-    print(f"(c) EXTRAPOLATION (not measured): 150 x 3,000 = {NATIONAL:,} services at the measured rate would "
-          f"take {national_s / 60:.0f} min; target <= {TARGET_NATIONAL_S / 60:.0f} min: "
-          f"{_met(national_s <= TARGET_NATIONAL_S)}. Memory does not grow with the number of authorities "
-          f"(one at a time), so the peak RSS stays about {c['peak_rss_mb']:.0f} MB; target < "
-          f"{TARGET_RSS_MB:.0f} MB: {_met(c['peak_rss_mb'] < TARGET_RSS_MB)}")
+    print(
+        f"(c) measured: {c['services']} services in {c['seconds']:.0f} s ({_rate(c):.0f} services/s, "
+        f"{c['publish_seconds']:.0f} s of it publishing reports), peak RSS {c['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"(c) EXTRAPOLATION (not measured): 150 x 3,000 = {NATIONAL:,} services at the measured rate would "
+        f"take {national_s / 60:.0f} min; target <= {TARGET_NATIONAL_S / 60:.0f} min: "
+        f"{_met(national_s <= TARGET_NATIONAL_S)}. Memory does not grow with the number of authorities "
+        f"(one at a time), so the peak RSS stays about {c['peak_rss_mb']:.0f} MB; target < "
+        f"{TARGET_RSS_MB:.0f} MB: {_met(c['peak_rss_mb'] < TARGET_RSS_MB)}"
+    )
     total = d["validate_seconds"] + d["publish_seconds"]
-    print(f"(d) incremental after one changed service ({d['mode']}, {d['revalidated']} records re-validated "
-          f"of {d['services']} services): validation {d['validate_seconds']:.2f} s, publishing the report "
-          f"{d['publish_seconds']:.2f} s, together {total:.2f} s (process {d['seconds']:.1f} s with start-up); "
-          f"target <= {TARGET_INCREMENTAL_S:.0f} s: validation {_met(d['validate_seconds'] <= TARGET_INCREMENTAL_S)}, "
-          f"with publishing {_met(total <= TARGET_INCREMENTAL_S)}")
+    print(
+        f"(d) incremental after one changed service ({d['mode']}, {d['revalidated']} records re-validated "
+        f"of {d['services']} services): validation {d['validate_seconds']:.2f} s, publishing the report "
+        f"{d['publish_seconds']:.2f} s, together {total:.2f} s (process {d['seconds']:.1f} s with start-up); "
+        f"target <= {TARGET_INCREMENTAL_S:.0f} s: "
+        f"validation {_met(d['validate_seconds'] <= TARGET_INCREMENTAL_S)}, "
+        f"with publishing {_met(total <= TARGET_INCREMENTAL_S)}"
+    )
 
 
 if __name__ == "__main__":

@@ -193,15 +193,18 @@ def _completeness_lines(result: ValidationResult) -> list[str]:
     if not c:
         return []
     items = c["statutory_items"]
-    lines = ["COMPLETENESS", f"  Statutory items present: {items['met']} of {items['total']} ({_pct(items['share'])})"]
+    lines = ["COMPLETENESS",
+             f"  Statutory items present: {items['met']} of {items['total']} ({_pct(items['share'])})"]
     for m in items["missing"]:
         lines.append(f"      - not met: {m['label']} ({m['severity']})")
     if c["services"]:
         ok = c["services_without_violation"]
-        lines.append(f"  Services without a Violation: {ok['count']} of {c['services']} ({_pct(ok['share'])})")
+        lines.append(f"  Services without a Violation: {ok['count']} of {c['services']} "
+                     f"({_pct(ok['share'])})")
         lines.append("  Services passing each rule:")
         for r in c["service_rules"]:
-            lines.append(f"    {_pct(r['share']):>7}  {r['passing']} of {c['services']}  {r['label']} ({r['severity']})")
+            lines.append(f"    {_pct(r['share']):>7}  {r['passing']} of {c['services']}  "
+                         f"{r['label']} ({r['severity']})")
     return [*lines, ""]
 
 

@@ -106,8 +106,13 @@ def current_state(store: Store, settings: Settings, code: str | None, graphs: li
 
 def plan(previous: Cache | None, state: State) -> Plan | None:
     """What to re-validate, or None when everything must be (no usable previous run)."""
-    if previous is None or not state.complete or previous.day != state.day \
-            or previous.shapes != state.shapes or previous.fingerprint != state.fingerprint:
+    if (
+        previous is None
+        or not state.complete
+        or previous.day != state.day
+        or previous.shapes != state.shapes
+        or previous.fingerprint != state.fingerprint
+    ):
         return None
     old, new = previous.digests, state.digests
     removed = set(old) - set(new)
@@ -118,8 +123,9 @@ def plan(previous: Cache | None, state: State) -> Plan | None:
 def affected_records(store: Store, graphs: list[str], changed: set[str]) -> set[str]:
     """The records that link to a changed node (within a few links, not through the authority
     or its Local Offer, to which every record links)."""
-    record_types = " ".join(f"<{t}>" for t in (ns.SCHEMA + "Service", ns.SCHEMA + "Organization",
-                                                ns.SCHEMA + "Place"))
+    record_types = " ".join(
+        f"<{t}>" for t in (ns.SCHEMA + "Service", ns.SCHEMA + "Organization", ns.SCHEMA + "Place")
+    )
     top_types = f"<{ns.LO}LocalOffer> <{ns.LO}LocalAuthority>"
     found: set[str] = set()
     frontier, seen = set(changed), set(changed)
@@ -127,11 +133,13 @@ def affected_records(store: Store, graphs: list[str], changed: set[str]) -> set[
         if not frontier:
             break
         values = " ".join(f"<{i}>" for i in sorted(frontier) if ">" not in i)
-        rows = store.query(f"""SELECT DISTINCT ?s ?record WHERE {{ VALUES ?o {{ {values} }} ?s ?p ?o .
+        rows = store.query(
+            f"""SELECT DISTINCT ?s ?record WHERE {{ VALUES ?o {{ {values} }} ?s ?p ?o .
             FILTER (?p != <{ns.RDF}type> && isIRI(?s))
             FILTER NOT EXISTS {{ ?s a ?top . VALUES ?top {{ {top_types} }} }}
             BIND (EXISTS {{ ?s a ?t . VALUES ?t {{ {record_types} }} }} AS ?record) }}""",
-                           default_graph=graphs)
+            default_graph=graphs,
+        )
         frontier = set()
         for r in rows:
             s = r["s"].value
@@ -161,16 +169,38 @@ def partial_construct(settings: Settings, code: str | None, roots: list[str]) ->
 
 # -- stored form ------------------------------------------------------------------------------
 
-_FIELDS = ("shape", "severity", "focus", "record", "record_name", "path", "value", "message",
-           "focus_term", "value_term", "path_term", "component")
+_FIELDS = (
+    "shape",
+    "severity",
+    "focus",
+    "record",
+    "record_name",
+    "path",
+    "value",
+    "message",
+    "focus_term",
+    "value_term",
+    "path_term",
+    "component",
+)
 
 
 def encode(state: State, records: dict[str, str], by_record: dict[str, list[Finding]]) -> str:
     """The cache as JSON."""
     findings = {r: [[getattr(f, n) for n in _FIELDS] for f in fs] for r, fs in by_record.items() if fs}
-    return json.dumps({"version": VERSION, "day": state.day, "shapes": state.shapes, "digests": state.digests,
-                       "fingerprint": state.fingerprint, "records": records, "findings": findings},
-                      separators=(",", ":"), sort_keys=True)
+    return json.dumps(
+        {
+            "version": VERSION,
+            "day": state.day,
+            "shapes": state.shapes,
+            "digests": state.digests,
+            "fingerprint": state.fingerprint,
+            "records": records,
+            "findings": findings,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    )
 
 
 def decode(text: str) -> Cache | None:
@@ -201,8 +231,10 @@ def read(store: Store, settings: Settings, code: str | None) -> Cache | None:
     if code is None:
         return None
     meta = ns.graph_iri(settings.base, "meta")
-    rows = list(store.select(f"""SELECT ?c WHERE {{ GRAPH <{meta}> {{
-        <{cache_subject(settings, code)}> <{ns.LO}validationCache> ?c }} }}"""))
+    rows = list(
+        store.select(f"""SELECT ?c WHERE {{ GRAPH <{meta}> {{
+        <{cache_subject(settings, code)}> <{ns.LO}validationCache> ?c }} }}""")
+    )
     if not rows:
         return None
     try:
@@ -215,16 +247,19 @@ def forget_statement(settings: Settings, code: str | None) -> str:
     """SPARQL Update removing the stored cache."""
     meta = ns.graph_iri(settings.base, "meta")
     s = cache_subject(settings, code)
-    return (f"DELETE {{ GRAPH <{meta}> {{ <{s}> <{ns.LO}validationCache> ?c }} }} "
-            f"WHERE {{ GRAPH <{meta}> {{ <{s}> <{ns.LO}validationCache> ?c }} }}")
+    return (
+        f"DELETE {{ GRAPH <{meta}> {{ <{s}> <{ns.LO}validationCache> ?c }} }} "
+        f"WHERE {{ GRAPH <{meta}> {{ <{s}> <{ns.LO}validationCache> ?c }} }}"
+    )
 
 
 def as_ntriples(settings: Settings, code: str | None, text: str) -> bytes:
     """The cache statement as N-Triples, for loading into the metadata graph."""
     import pyoxigraph as ox
 
-    t = ox.Triple(ox.NamedNode(cache_subject(settings, code)), ox.NamedNode(ns.LO + "validationCache"),
-                  ox.Literal(text))
+    t = ox.Triple(
+        ox.NamedNode(cache_subject(settings, code)), ox.NamedNode(ns.LO + "validationCache"), ox.Literal(text)
+    )
     return ox.serialize([t], format=ox.RdfFormat.N_TRIPLES)
 
 

@@ -56,8 +56,12 @@ _RECORDS = {str(t) for t in RECORD_TYPES}
 _TOP = {ns.LO + "LocalOffer", ns.LO + "LocalAuthority"}
 _SERVICE = ns.SCHEMA + "Service"
 _SLIM = {ox.NamedNode(ns.LO + "localAuthority"), ox.NamedNode(ns.LO + "provisionCategory")}
-_KINDS = {ns.SCHEMA + "Service": "services", ns.SCHEMA + "Organization": "organizations",
-          ns.SCHEMA + "Place": "locations", ns.LO + "LocalOffer": "local_offers"}
+_KINDS = {
+    ns.SCHEMA + "Service": "services",
+    ns.SCHEMA + "Organization": "organizations",
+    ns.SCHEMA + "Place": "locations",
+    ns.LO + "LocalOffer": "local_offers",
+}
 
 
 @dataclass
@@ -117,8 +121,9 @@ def _term(node: Any) -> tuple[str, ...]:
     return ("literal", node.value, node.language or "", node.datatype.value if node.datatype else "")
 
 
-def focus_sets(scope: Scope, *, seeds: Iterable[str] | None = None, top: bool = True,
-               batch_size: int = BATCH_SIZE) -> list[FocusSet]:
+def focus_sets(
+    scope: Scope, *, seeds: Iterable[str] | None = None, top: bool = True, batch_size: int = BATCH_SIZE
+) -> list[FocusSet]:
     """The focus sets for *seeds* (default: every record but the authority-wide ones), plus,
     with *top*, the authority-wide set."""
     if seeds is None:
@@ -136,7 +141,7 @@ def focus_sets(scope: Scope, *, seeds: Iterable[str] | None = None, top: bool = 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for i in range(0, len(items), max(1, size)):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _batch(scope: Scope, seeds: list[str], *, slim: bool = False) -> FocusSet:
@@ -150,15 +155,20 @@ def _batch(scope: Scope, seeds: list[str], *, slim: bool = False) -> FocusSet:
                 owners.setdefault(_term(n), seed)
                 for t in scope.out.get(n, ()):
                     o = t.object
-                    if t.predicate != _RDF_TYPE and not isinstance(o, ox.Literal) and o not in seen \
-                            and not scope.is_record(o):
+                    if (
+                        t.predicate != _RDF_TYPE
+                        and not isinstance(o, ox.Literal)
+                        and o not in seen
+                        and not scope.is_record(o)
+                    ):
                         seen.add(o)
                         nxt.append(o)
             frontier = nxt
     triples = _closure(scope, nodes, stop=(scope.is_record if slim else scope.is_top))
     if slim:  # the coverage rules follow dcterms:publisher/^lo:localAuthority/lo:provisionCategory
-        triples += [t for ts in scope.out.values() for t in ts if t.predicate in _SLIM
-                    and not scope.is_top(t.subject)]
+        triples += [
+            t for ts in scope.out.values() for t in ts if t.predicate in _SLIM and not scope.is_top(t.subject)
+        ]
     payload = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     return FocusSet(scope.authority, payload, owners, seeds)
 
@@ -215,12 +225,14 @@ def _pool(workers: int) -> cf.ProcessPoolExecutor:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     if method == "fork":
         _warm()
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
-                                  initializer=_warm)
+    return cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context(method), initializer=_warm
+    )
 
 
-def run_sets(sets: list[FocusSet], workers: int,
-             pool: cf.ProcessPoolExecutor | None = None) -> list[tuple[str, Finding]]:
+def run_sets(
+    sets: list[FocusSet], workers: int, pool: cf.ProcessPoolExecutor | None = None
+) -> list[tuple[str, Finding]]:
     """Run focus sets, in worker processes when there are several sets and workers."""
     if workers <= 1 or len(sets) <= 1:
         return [x for fs in sets for x in run_focus_set(fs)[0]]
@@ -246,6 +258,7 @@ def merge(owned: Iterable[tuple[str, Finding]]) -> dict[str, list[Finding]]:
 
 # -- the store ------------------------------------------------------------------------------
 
+
 def _code(authority: str | None) -> str | None:
     if authority is None:
         return None
@@ -255,24 +268,35 @@ def _code(authority: str | None) -> str | None:
     return code
 
 
-def extract(store: Store, settings: Settings, code: str | None, graphs: list[str],
-            state: vcache.State | None = None) -> Scope:
+def extract(
+    store: Store, settings: Settings, code: str | None, graphs: list[str], state: vcache.State | None = None
+) -> Scope:
     """One authority's slice of the store (or all of it), as a Scope: its records, its Local
     Offer and the authority, and everything they link to. When every data graph is accounted
     for (*state*: the authority's own source graphs, no graph without a publisher), those graphs
     are read whole and the slice is cut from them here, which is much faster than the
     equivalent property-path CONSTRUCT over the whole store."""
-    if code is not None and state is not None and state.complete and state.graphs and not state.fingerprint \
-            and state.digests:
+    if (
+        code is not None
+        and state is not None
+        and state.complete
+        and state.graphs
+        and not state.fingerprint
+        and state.digests
+    ):
         values = " ".join(f"<{g}>" for g in state.graphs)
-        triples = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {values} }} "
-                              f"GRAPH ?g {{ ?s ?p ?o }} }}")
+        triples = store.query(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        )
         scope = _reachable(Scope.of(code, triples), ns.authority_iri(settings.base, code))
     else:
         scope = Scope.of(code, store.query(_construct(settings, code), default_graph=graphs))
     linked = ox.NamedNode(ns.LO + "localAuthority")
-    if code is not None and "local_offers" not in scope.records.values() \
-            and not any(t.predicate == linked for ts in scope.out.values() for t in ts):
+    if (
+        code is not None
+        and "local_offers" not in scope.records.values()
+        and not any(t.predicate == linked for ts in scope.out.values() for t in ts)
+    ):
         raise ValidationError(f"the store holds no records for authority {code}; ingest its feed first")
     return scope
 
@@ -283,7 +307,9 @@ def _reachable(scope: Scope, authority: str) -> Scope:
     with lo:localAuthority and the Local Offers it publishes."""
     a = ox.NamedNode(authority)
     linked = {ox.NamedNode(ns.LO + "localAuthority"), ox.NamedNode(ns.DCTERMS + "publisher")}
-    roots = {a} | {t.subject for ts in scope.out.values() for t in ts if t.predicate in linked and t.object == a}
+    roots = {a} | {
+        t.subject for ts in scope.out.values() for t in ts if t.predicate in linked and t.object == a
+    }
     seen, frontier = set(roots), list(roots)
     while frontier:
         nxt = []
@@ -295,15 +321,24 @@ def _reachable(scope: Scope, authority: str) -> Scope:
                     nxt.append(o)
         frontier = nxt
     out = {n: ts for n, ts in scope.out.items() if n in seen}
-    kept = Scope(scope.authority, defaultdict(list, out), defaultdict(set, {n: k for n, k in scope.types.items()
-                                                                           if n in seen}))
+    kept = Scope(
+        scope.authority,
+        defaultdict(list, out),
+        defaultdict(set, {n: k for n, k in scope.types.items() if n in seen}),
+    )
     kept.records = {r: k for r, k in scope.records.items() if ox.NamedNode(r) in seen}
     return kept
 
 
-def validate_store(store: Store, settings: Settings, *, authority: str | None = None,
-                   workers: int | None = None, incremental: bool = True,
-                   batch_size: int = BATCH_SIZE) -> ValidationResult:
+def validate_store(
+    store: Store,
+    settings: Settings,
+    *,
+    authority: str | None = None,
+    workers: int | None = None,
+    incremental: bool = True,
+    batch_size: int = BATCH_SIZE,
+) -> ValidationResult:
     """Validate one authority's records (those with lo:localAuthority, its lo:LocalOffer, and
     everything they link to) or, without *authority*, all the data in the store; in focus
     sets on *workers* processes, re-validating only what changed since the last stored run."""
@@ -327,27 +362,45 @@ def validate_store(store: Store, settings: Settings, *, authority: str | None = 
     return result
 
 
-def finish(code: str | None, records: dict[str, str], by_record: dict[str, list[Finding]],
-           state: vcache.State, settings: Settings) -> ValidationResult:
+def finish(
+    code: str | None,
+    records: dict[str, str],
+    by_record: dict[str, list[Finding]],
+    state: vcache.State,
+    settings: Settings,
+) -> ValidationResult:
     """The result for an authority from its findings by record."""
     known = rules(load_shapes())
     findings = [f for fs in by_record.values() for f in fs]
     counts = defaultdict(int)
     for kind in records.values():
         counts[kind] += 1
-    result = assemble(findings, known, authority=code,
-                      records={k: counts.get(k, 0) for k in ("services", "organizations", "locations",
-                                                             "local_offers")})
+    result = assemble(
+        findings,
+        known,
+        authority=code,
+        records={k: counts.get(k, 0) for k in ("services", "organizations", "locations", "local_offers")},
+    )
     services = {r for r, k in records.items() if k == "services"}
-    result.completeness = completeness(result.findings, known, services,
-                                       has_offer=counts.get("local_offers", 0) > 0)
+    result.completeness = completeness(
+        result.findings, known, services, has_offer=counts.get("local_offers", 0) > 0
+    )
     result.graphs = state.graphs
     result.stats.update(base=settings.base, by_record=by_record, records=records, state=state)
     return result
 
 
-def _partial(store: Store, settings: Settings, code: str | None, graphs: list[str], state: vcache.State,
-             previous: vcache.Cache, plan: vcache.Plan, workers: int, batch_size: int) -> ValidationResult:
+def _partial(
+    store: Store,
+    settings: Settings,
+    code: str | None,
+    graphs: list[str],
+    state: vcache.State,
+    previous: vcache.Cache,
+    plan: vcache.Plan,
+    workers: int,
+    batch_size: int,
+) -> ValidationResult:
     """Re-validate the changed records, those linking to them and the authority-wide set;
     keep every other record's previous results."""
     records = {r: k for r, k in previous.records.items() if r not in plan.removed}
@@ -355,9 +408,17 @@ def _partial(store: Store, settings: Settings, code: str | None, graphs: list[st
     if plan.changed:
         affected = vcache.affected_records(store, graphs, plan.changed)
         roots = sorted(affected | plan.changed - plan.removed)
-        scope = Scope.of(code, [t for q in vcache.partial_construct(settings, code, roots)
-                                for t in store.query(q, default_graph=graphs)])
-        seeds = [r for r in scope.records if r in affected | plan.changed and not scope.is_top(ox.NamedNode(r))]
+        scope = Scope.of(
+            code,
+            [
+                t
+                for q in vcache.partial_construct(settings, code, roots)
+                for t in store.query(q, default_graph=graphs)
+            ],
+        )
+        seeds = [
+            r for r in scope.records if r in affected | plan.changed and not scope.is_top(ox.NamedNode(r))
+        ]
         tops = [r for r in scope.records if scope.is_top(ox.NamedNode(r))]
         for r in seeds + tops:
             records[r] = scope.records[r]
@@ -370,14 +431,23 @@ def _partial(store: Store, settings: Settings, code: str | None, graphs: list[st
     else:
         revalidated = 0
     result = finish(code, records, by_record, state, settings)
-    result.stats.update(mode="incremental", revalidated=revalidated, changed=len(plan.changed),
-                        previous_findings=[f for fs in previous.findings.values() for f in fs])
+    result.stats.update(
+        mode="incremental",
+        revalidated=revalidated,
+        changed=len(plan.changed),
+        previous_findings=[f for fs in previous.findings.values() for f in fs],
+    )
     return result
 
 
-def iter_validate_authorities(store: Store, settings: Settings, codes: Iterable[str], *,
-                              workers: int | None = None,
-                              batch_size: int = BATCH_SIZE) -> Iterator[ValidationResult]:
+def iter_validate_authorities(
+    store: Store,
+    settings: Settings,
+    codes: Iterable[str],
+    *,
+    workers: int | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[ValidationResult]:
     """Full validation of several authorities through one pool of workers (the extraction of
     the next authority overlaps the validation of the previous one); results come in order."""
     workers = default_workers() if workers is None else workers
@@ -391,8 +461,11 @@ def iter_validate_authorities(store: Store, settings: Settings, codes: Iterable[
             state = vcache.current_state(store, settings, code, graphs)
             scope = extract(store, settings, code, graphs, state)
             sets = focus_sets(scope, batch_size=batch_size)
-            futures: list[Any] = ([pool.submit(run_focus_set, fs) for fs in sets] if pool
-                                  else [run_focus_set(fs) for fs in sets])
+            futures: list[Any] = (
+                [pool.submit(run_focus_set, fs) for fs in sets]
+                if pool
+                else [run_focus_set(fs) for fs in sets]
+            )
             pending.append((started, code or "", scope, state, futures))
             while len(pending) > 1 or (pending and len(pending[0][4]) == 0):
                 yield _collect(pending.pop(0), settings)

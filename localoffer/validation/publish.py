@@ -31,8 +31,9 @@ def publish_report(store: Store, settings: Settings, result: ValidationResult) -
         new = {f.key: f for f in result.findings}
         gone = [result_iri(graph, f) for k, f in old.items() if k not in new]
         added = [f for k, f in new.items() if k not in old]
-        body = ox.serialize(report_triples(result, base=settings.base, only=added),
-                            format=ox.RdfFormat.N_TRIPLES)
+        body = ox.serialize(
+            report_triples(result, base=settings.base, only=added), format=ox.RdfFormat.N_TRIPLES
+        )
         updates = _forget_header(graph) + _forget_results(graph, gone)
     else:
         body = ox.serialize(report_triples(result, base=settings.base), format=ox.RdfFormat.N_TRIPLES)
@@ -46,23 +47,30 @@ def publish_report(store: Store, settings: Settings, result: ValidationResult) -
         session.update(vcache.forget_statement(settings, result.authority))
         if state is not None and state.complete and result.authority:
             text = vcache.encode(state, records, by_record)
-            session.load(ns.graph_iri(settings.base, "meta"),
-                         vcache.as_ntriples(settings, result.authority, text), "nt")
+            session.load(
+                ns.graph_iri(settings.base, "meta"),
+                vcache.as_ntriples(settings, result.authority, text),
+                "nt",
+            )
     return graph
 
 
 def _forget_header(graph: str) -> list[str]:
     report = f"<{graph}#report>"
-    return [f"DELETE WHERE {{ GRAPH <{graph}> {{ {report} <{ns.SH}conforms> ?c }} }}",
-            f"DELETE WHERE {{ GRAPH <{graph}> {{ {report} <{ns.DCTERMS}created> ?d }} }}",
-            f"DELETE {{ GRAPH <{graph}> {{ ?m ?p ?o }} }} WHERE {{ GRAPH <{graph}> {{ "
-            f"?m a <{_DQV}QualityMeasurement> ; ?p ?o }} }}"]
+    return [
+        f"DELETE WHERE {{ GRAPH <{graph}> {{ {report} <{ns.SH}conforms> ?c }} }}",
+        f"DELETE WHERE {{ GRAPH <{graph}> {{ {report} <{ns.DCTERMS}created> ?d }} }}",
+        f"DELETE {{ GRAPH <{graph}> {{ ?m ?p ?o }} }} WHERE {{ GRAPH <{graph}> {{ "
+        f"?m a <{_DQV}QualityMeasurement> ; ?p ?o }} }}",
+    ]
 
 
 def _forget_results(graph: str, iris: list[str], chunk: int = 2000) -> list[str]:
     out = []
     for i in range(0, len(iris), chunk):
-        values = " ".join(f"<{r}>" for r in iris[i:i + chunk])
-        out.append(f"DELETE {{ GRAPH <{graph}> {{ <{graph}#report> <{ns.SH}result> ?r . ?r ?p ?o }} }} "
-                   f"WHERE {{ VALUES ?r {{ {values} }} GRAPH <{graph}> {{ ?r ?p ?o }} }}")
+        values = " ".join(f"<{r}>" for r in iris[i : i + chunk])
+        out.append(
+            f"DELETE {{ GRAPH <{graph}> {{ <{graph}#report> <{ns.SH}result> ?r . ?r ?p ?o }} }} "
+            f"WHERE {{ VALUES ?r {{ {values} }} GRAPH <{graph}> {{ ?r ?p ?o }} }}"
+        )
     return out

@@ -62,20 +62,31 @@ def _patterned() -> frozenset[str]:
 def authority_items(known: dict[URIRef, Rule]) -> list[Rule]:
     """The authority-wide rules the completeness share counts."""
     files = shape_files()
-    return sorted((r for r in known.values() if files.get(r.shape) == "local-offer"
-                   and r.severity in ("Violation", "Warning") and r.shape not in _patterned()
-                   and not _INTEGRITY.search(r.shape)), key=lambda r: r.label)
+    return sorted(
+        (
+            r
+            for r in known.values()
+            if files.get(r.shape) == "local-offer"
+            and r.severity in ("Violation", "Warning")
+            and r.shape not in _patterned()
+            and not _INTEGRITY.search(r.shape)
+        ),
+        key=lambda r: r.label,
+    )
 
 
 def service_rules(known: dict[URIRef, Rule]) -> list[Rule]:
     """The per-service rules (shapes/service.ttl)."""
     files = shape_files()
-    return sorted((r for r in known.values() if files.get(r.shape) == "service"),
-                  key=lambda r: (("Violation", "Warning", "Info").index(r.severity), r.label))
+    return sorted(
+        (r for r in known.values() if files.get(r.shape) == "service"),
+        key=lambda r: (("Violation", "Warning", "Info").index(r.severity), r.label),
+    )
 
 
-def completeness(findings: Iterable[Finding], known: dict[URIRef, Rule], services: set[str], *,
-                 has_offer: bool) -> dict[str, Any]:
+def completeness(
+    findings: Iterable[Finding], known: dict[URIRef, Rule], services: set[str], *, has_offer: bool
+) -> dict[str, Any]:
     """The completeness figures for one authority (see the module docstring)."""
     findings = list(findings)
     fired = {f.shape for f in findings}
@@ -90,13 +101,27 @@ def completeness(findings: Iterable[Finding], known: dict[URIRef, Rule], service
             if f.severity == "Violation":
                 violating.add(f.record)
     n = len(services)
-    per_rule = [{"shape": r.shape, "label": r.label, "severity": r.severity,
-                 "passing": n - len(failing.get(r.shape, ())), "share": share(n - len(failing.get(r.shape, ())), n)}
-                for r in service_rules(known)] if n else []
+    per_rule = (
+        [
+            {
+                "shape": r.shape,
+                "label": r.label,
+                "severity": r.severity,
+                "passing": n - len(failing.get(r.shape, ())),
+                "share": share(n - len(failing.get(r.shape, ())), n),
+            }
+            for r in service_rules(known)
+        ]
+        if n
+        else []
+    )
     return {
-        "statutory_items": {"met": len(met), "total": len(items), "share": share(len(met), len(items)),
-                            "missing": [{"shape": r.shape, "label": r.label, "severity": r.severity}
-                                        for r in missing]},
+        "statutory_items": {
+            "met": len(met),
+            "total": len(items),
+            "share": share(len(met), len(items)),
+            "missing": [{"shape": r.shape, "label": r.label, "severity": r.severity} for r in missing],
+        },
         "services": n,
         "services_without_violation": {"count": n - len(violating), "share": share(n - len(violating), n)},
         "service_rules": per_rule,
@@ -110,8 +135,14 @@ def share(part: int, whole: int) -> str | None:
     return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
 
 
-def measurement_triples(completeness: dict[str, Any], *, graph: str | None, authority_iri: str | None,
-                        computed_on: Iterable[str], created: str) -> list[ox.Triple]:
+def measurement_triples(
+    completeness: dict[str, Any],
+    *,
+    graph: str | None,
+    authority_iri: str | None,
+    computed_on: Iterable[str],
+    created: str,
+) -> list[ox.Triple]:
     """DQV quality measurements for the figures; IRIs under *graph* (blank nodes without it)."""
     if not completeness:
         return []
@@ -123,10 +154,14 @@ def measurement_triples(completeness: dict[str, Any], *, graph: str | None, auth
         if value is None:
             return
         m = N(f"{graph}#measurement-{slug}") if graph else ox.BlankNode()
-        out.extend([ox.Triple(m, a, N(DQV + "QualityMeasurement")),
-                    ox.Triple(m, N(DQV + "isMeasurementOf"), N(metric)),
-                    ox.Triple(m, N(DQV + "value"), ox.Literal(value, datatype=N(ns.XSD + "decimal"))),
-                    ox.Triple(m, N(ns.DCTERMS + "date"), ox.Literal(created, datatype=N(ns.XSD + "dateTime")))])
+        out.extend(
+            [
+                ox.Triple(m, a, N(DQV + "QualityMeasurement")),
+                ox.Triple(m, N(DQV + "isMeasurementOf"), N(metric)),
+                ox.Triple(m, N(DQV + "value"), ox.Literal(value, datatype=N(ns.XSD + "decimal"))),
+                ox.Triple(m, N(ns.DCTERMS + "date"), ox.Literal(created, datatype=N(ns.XSD + "dateTime"))),
+            ]
+        )
         out.extend(ox.Triple(m, N(DQV + "computedOn"), g) for g in sources)
         if authority_iri:
             out.append(ox.Triple(m, N(ns.DCTERMS + "subject"), N(authority_iri)))
@@ -134,10 +169,18 @@ def measurement_triples(completeness: dict[str, Any], *, graph: str | None, auth
 
     items = completeness["statutory_items"]
     measurement("statutory-items-present", STATUTORY_ITEMS, items["share"], [])
-    measurement("services-without-violation", SERVICES_WITHOUT_VIOLATION,
-                completeness["services_without_violation"]["share"], [])
+    measurement(
+        "services-without-violation",
+        SERVICES_WITHOUT_VIOLATION,
+        completeness["services_without_violation"]["share"],
+        [],
+    )
     for rule in completeness["service_rules"]:
         local = rule["shape"].rsplit("#", 1)[-1]
-        measurement(f"services-passing-{local}", SERVICES_PASSING_RULE, rule["share"],
-                    [(ns.LO + "measuredShape", N(rule["shape"]))])
+        measurement(
+            f"services-passing-{local}",
+            SERVICES_PASSING_RULE,
+            rule["share"],
+            [(ns.LO + "measuredShape", N(rule["shape"]))],
+        )
     return out

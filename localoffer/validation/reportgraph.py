@@ -33,8 +33,9 @@ def _ox(term: tuple[str, ...], bnodes: dict[str, ox.BlankNode]) -> Any:
     return ox.Literal(text, datatype=ox.NamedNode(datatype) if datatype else None)
 
 
-def _copy_path(shapes: rdflib.Graph, node: Any, out: list[ox.Triple], prefix: str | None,
-               counter: list[int]) -> Any:
+def _copy_path(
+    shapes: rdflib.Graph, node: Any, out: list[ox.Triple], prefix: str | None, counter: list[int]
+) -> Any:
     """Copy a SHACL path (IRI or blank-node structure) from the shapes graph into *out*; its
     nodes are named {prefix}-{n} (the same names every time), or blank without a prefix."""
     if isinstance(node, URIRef):
@@ -55,8 +56,9 @@ def result_iri(graph: str, f: Finding) -> str:
     return f"{graph}#result-{digest}"
 
 
-def report_triples(result: ValidationResult, *, base: str | None = None,
-                   only: Iterable[Finding] | None = None) -> list[ox.Triple]:
+def report_triples(
+    result: ValidationResult, *, base: str | None = None, only: Iterable[Finding] | None = None
+) -> list[ox.Triple]:
     """The report as pyoxigraph triples: the report node, then each result (by severity, rule and
     focus node) with its path structure; then the DQV measurements. With *base* (the store's),
     the report, its results and their paths get IRIs in the validation graph; without it, blank
@@ -69,11 +71,19 @@ def report_triples(result: ValidationResult, *, base: str | None = None,
     graph = ns.graph_iri(base, "validation", result.authority or "all") if base else None
     report = N(f"{graph}#report") if graph else ox.BlankNode()
     out.append(ox.Triple(report, _A, N(_SH + "ValidationReport")))
-    out.append(ox.Triple(report, N(_SH + "conforms"),
-                         ox.Literal("true" if result.conforms else "false", datatype=N(ns.XSD + "boolean"))))
+    out.append(
+        ox.Triple(
+            report,
+            N(_SH + "conforms"),
+            ox.Literal("true" if result.conforms else "false", datatype=N(ns.XSD + "boolean")),
+        )
+    )
     if result.created:
-        out.append(ox.Triple(report, N(ns.DCTERMS + "created"),
-                             ox.Literal(result.created, datatype=N(ns.XSD + "dateTime"))))
+        out.append(
+            ox.Triple(
+                report, N(ns.DCTERMS + "created"), ox.Literal(result.created, datatype=N(ns.XSD + "dateTime"))
+            )
+        )
     if result.authority:
         subject = N(ns.authority_iri(base, result.authority)) if base else ox.Literal(result.authority)
         out.append(ox.Triple(report, N(ns.DCTERMS + "subject"), subject))
@@ -85,11 +95,13 @@ def report_triples(result: ValidationResult, *, base: str | None = None,
         r = N(result_iri(graph, f)) if graph else ox.BlankNode()
         out.append(ox.Triple(report, N(_SH + "result"), r))  # the report's triples come first
         res = results
-        res += [ox.Triple(r, _A, N(_SH + "ValidationResult")),
-                ox.Triple(r, N(_SH + "focusNode"), _ox(f.focus_term or ("iri", f.focus), bnodes)),
-                ox.Triple(r, N(_SH + "resultSeverity"), N(_SH + f.severity)),
-                ox.Triple(r, N(_SH + "sourceShape"), N(f.shape)),
-                ox.Triple(r, N(_SH + "resultMessage"), ox.Literal(f.message))]
+        res += [
+            ox.Triple(r, _A, N(_SH + "ValidationResult")),
+            ox.Triple(r, N(_SH + "focusNode"), _ox(f.focus_term or ("iri", f.focus), bnodes)),
+            ox.Triple(r, N(_SH + "resultSeverity"), N(_SH + f.severity)),
+            ox.Triple(r, N(_SH + "sourceShape"), N(f.shape)),
+            ox.Triple(r, N(_SH + "resultMessage"), ox.Literal(f.message)),
+        ]
         if f.component:
             res.append(ox.Triple(r, N(_SH + "sourceConstraintComponent"), N(f.component)))
         if f.value_term is not None:
@@ -99,8 +111,7 @@ def report_triples(result: ValidationResult, *, base: str | None = None,
                 if f.shape not in paths:  # a complex path is copied once per rule and shared
                     path = shapes.value(URIRef(f.shape), SH.path)
                     prefix = f"{graph}#path-{f.shape.rsplit('#', 1)[-1]}" if graph else None
-                    paths[f.shape] = (_copy_path(shapes, path, res, prefix, [0]) if path is not None
-                                      else None)
+                    paths[f.shape] = _copy_path(shapes, path, res, prefix, [0]) if path is not None else None
                 if paths[f.shape] is not None:
                     res.append(ox.Triple(r, N(_SH + "resultPath"), paths[f.shape]))
             else:
@@ -112,10 +123,13 @@ def report_triples(result: ValidationResult, *, base: str | None = None,
     if result.completeness:
         from localoffer.validation.quality import measurement_triples
 
-        out += measurement_triples(result.completeness, graph=graph,
-                                   authority_iri=ns.authority_iri(base, result.authority)
-                                   if base and result.authority else None,
-                                   computed_on=result.graphs, created=result.created)
+        out += measurement_triples(
+            result.completeness,
+            graph=graph,
+            authority_iri=ns.authority_iri(base, result.authority) if base and result.authority else None,
+            computed_on=result.graphs,
+            created=result.created,
+        )
     return out
 
 

@@ -35,8 +35,12 @@ def published(tmp_path_factory):
     settings = load_settings({"store": str(tmp / "store"), "base_uri": BASE}, environ={})
     store = open_store(settings)
     lincs = tmp / "lincs.yaml"
-    lincs.write_text((PROFILES / "example-incomplete.yaml").read_text(encoding="utf-8")
-                     .replace("authority: E06000023", "authority: E06000013"), encoding="utf-8")
+    lincs.write_text(
+        (PROFILES / "example-incomplete.yaml")
+        .read_text(encoding="utf-8")
+        .replace("authority: E06000023", "authority: E06000013"),
+        encoding="utf-8",
+    )
     results = {}
     for code, profile in (("E06000023", PROFILES / "example-complete.yaml"), ("E06000013", lincs)):
         ingest(store, settings, str(SLICE), authority=code)
@@ -53,12 +57,22 @@ def test_the_figures(published):
     bristol, lincs = results["E06000023"].completeness, results["E06000013"].completeness
     assert bristol["statutory_items"] == {"met": total, "total": total, "share": "1.0000", "missing": []}
     missing = {m["shape"].rsplit("#", 1)[1] for m in lincs["statutory_items"]["missing"]}
-    assert missing == {f"LocalOffer-information-{i}" for i in (
-        "post-16-transport-policy-statement", "short-breaks-statement", "comments-and-response",
-        "personal-budgets", "tribunal-appeals")} | {"LocalOffer-feedback-route"}
+    assert missing == {
+        f"LocalOffer-information-{i}"
+        for i in (
+            "post-16-transport-policy-statement",
+            "short-breaks-statement",
+            "comments-and-response",
+            "personal-budgets",
+            "tribunal-appeals",
+        )
+    } | {"LocalOffer-feedback-route"}
     assert lincs["statutory_items"]["share"] == str((Decimal(total - 6) / total).quantize(Decimal("0.0001")))
     # The five services carry no provision category (a Violation each), so none is free of them.
-    assert bristol["services"] == 5 and bristol["services_without_violation"] == {"count": 0, "share": "0.0000"}
+    assert bristol["services"] == 5 and bristol["services_without_violation"] == {
+        "count": 0,
+        "share": "0.0000",
+    }
     by_rule = {r["shape"].rsplit("#", 1)[1]: r for r in bristol["service_rules"]}
     assert set(by_rule) == {r.shape.rsplit("#", 1)[1] for r in service_rules(rules(load_shapes()))}
     assert by_rule["Service-provision-category"]["passing"] == 0
@@ -75,27 +89,38 @@ def test_the_figures_are_in_every_format(published):
     assert "COMPLETENESS" in text and "not met: Way to comment on the Local Offer (Violation)" in text
     assert "Statutory items present:" in render_html(result)
     graph = rdflib.Graph().parse(data=render_turtle(result), format="turtle")
-    values = {str(graph.value(m, DQV.isMeasurementOf)): graph.value(m, DQV.value)
-              for m in graph.subjects(rdflib.RDF.type, DQV.QualityMeasurement)}
-    assert values[STATUTORY_ITEMS] == rdflib.Literal(result.completeness["statutory_items"]["share"],
-                                                     datatype=rdflib.XSD.decimal)
+    values = {
+        str(graph.value(m, DQV.isMeasurementOf)): graph.value(m, DQV.value)
+        for m in graph.subjects(rdflib.RDF.type, DQV.QualityMeasurement)
+    }
+    assert values[STATUTORY_ITEMS] == rdflib.Literal(
+        result.completeness["statutory_items"]["share"], datatype=rdflib.XSD.decimal
+    )
 
 
 def test_measurements_are_stored_as_dqv(published):
     store, settings, results = published
     graph = ns.graph_iri(settings.base, "validation", "E06000023")
-    rows = list(store.select(f"""PREFIX dqv: <{DQV}> SELECT ?m ?on ?v ?d WHERE {{ GRAPH <{graph}> {{
+    rows = list(
+        store.select(f"""PREFIX dqv: <{DQV}> SELECT ?m ?on ?v ?d WHERE {{ GRAPH <{graph}> {{
         ?m a dqv:QualityMeasurement ; dqv:isMeasurementOf <{STATUTORY_ITEMS}> ; dqv:computedOn ?on ;
-           dqv:value ?v ; <{ns.DCTERMS}date> ?d }} }}"""))
+           dqv:value ?v ; <{ns.DCTERMS}date> ?d }} }}""")
+    )
     sources = {r["on"].value for r in rows}
-    own = {g for g in store.named_graphs() if g.startswith(ns.graph_iri(settings.base, "source", "e06000023"))}
+    own = {
+        g for g in store.named_graphs() if g.startswith(ns.graph_iri(settings.base, "source", "e06000023"))
+    }
     assert len(own) == 2 and sources == own  # the feed and the profile
     # Oxigraph keeps decimals in canonical form (1.0000 is stored as 1).
-    assert {(Decimal(r["v"].value), r["v"].datatype.value) for r in rows} == {(Decimal(1), ns.XSD + "decimal")}
+    assert {(Decimal(r["v"].value), r["v"].datatype.value) for r in rows} == {
+        (Decimal(1), ns.XSD + "decimal")
+    }
     assert all(r["d"].datatype.value == ns.XSD + "dateTime" for r in rows)
     # The metrics are defined in the ontology, in a DQV dimension and category.
-    metric = list(store.select(f"""PREFIX dqv: <{DQV}> SELECT ?dim ?cat WHERE {{
-        <{STATUTORY_ITEMS}> a dqv:Metric ; dqv:inDimension ?dim . ?dim dqv:inCategory ?cat }}"""))
+    metric = list(
+        store.select(f"""PREFIX dqv: <{DQV}> SELECT ?dim ?cat WHERE {{
+        <{STATUTORY_ITEMS}> a dqv:Metric ; dqv:inDimension ?dim . ?dim dqv:inCategory ?cat }}""")
+    )
     assert len(metric) == 1
 
 
@@ -110,7 +135,11 @@ def test_canned_query_compares_councils(published):
     rows = _canned(store, {"metric": STATUTORY_ITEMS})
     assert [(r["authorityName"], Decimal(r["value"])) for r in rows] == [
         ("Bristol City Council", Decimal(1)),
-        ("North Lincolnshire Council", Decimal(results["E06000013"].completeness["statutory_items"]["share"]))]
+        (
+            "North Lincolnshire Council",
+            Decimal(results["E06000013"].completeness["statutory_items"]["share"]),
+        ),
+    ]
     assert rows[0]["metricLabel"] == "share of statutory items present"
     one = _canned(store, {"authority": "E06000013"})
     assert {r["authority"].rsplit("/", 1)[1] for r in one} == {"E06000013"}

@@ -27,8 +27,10 @@ from localoffer.validation.focus import extract
 
 from ..conftest import BASE, SAMPLES
 
-FEEDS = {"E06000023": SAMPLES / "bristol-services-2024-12.json",
-         "E06000013": SAMPLES / "north-lincolnshire-services-2024-12.json"}
+FEEDS = {
+    "E06000023": SAMPLES / "bristol-services-2024-12.json",
+    "E06000013": SAMPLES / "north-lincolnshire-services-2024-12.json",
+}
 PROFILE = SAMPLES / "profiles" / "example-complete.yaml"
 
 
@@ -49,9 +51,14 @@ def _plain_rows(report: rdflib.Graph) -> set[tuple[str, str, str, str]]:
     out = set()
     for r in report.subjects(RDF.type, SH.ValidationResult):
         path = report.value(r, SH.resultPath)
-        out.add((str(report.value(r, SH.focusNode)), str(report.value(r, SH.sourceShape)),
-                 render_path(report, path) if path is not None else "",
-                 str(report.value(r, SH.resultSeverity)).rsplit("#", 1)[-1]))
+        out.add(
+            (
+                str(report.value(r, SH.focusNode)),
+                str(report.value(r, SH.sourceShape)),
+                render_path(report, path) if path is not None else "",
+                str(report.value(r, SH.resultSeverity)).rsplit("#", 1)[-1],
+            )
+        )
     return out
 
 
@@ -91,13 +98,23 @@ def test_a_sample_equals_plain_pyshacl(tmp_path):
     store, settings = _store(tmp_path, feeds)
     try:
         for code in FEEDS:
-            ours = validate_store(store, settings, authority=code, workers=2, batch_size=15, incremental=False)
+            ours = validate_store(
+                store, settings, authority=code, workers=2, batch_size=15, incremental=False
+            )
             scope = extract(store, settings, code, [g for g in store.named_graphs() if "/graph/source/" in g])
             plain = rdflib.Graph()
-            plain.parse(data=b"".join(__import__("pyoxigraph").serialize(ts, format=__import__(
-                "pyoxigraph").RdfFormat.N_TRIPLES) for ts in scope.out.values()), format="nt")
-            _, report, _ = pyshacl.validate(plain, shacl_graph=load_shapes(), advanced=True, inference="none",
-                                            allow_warnings=True)
+            plain.parse(
+                data=b"".join(
+                    __import__("pyoxigraph").serialize(
+                        ts, format=__import__("pyoxigraph").RdfFormat.N_TRIPLES
+                    )
+                    for ts in scope.out.values()
+                ),
+                format="nt",
+            )
+            _, report, _ = pyshacl.validate(
+                plain, shacl_graph=load_shapes(), advanced=True, inference="none", allow_warnings=True
+            )
             assert _rows(ours) == _plain_rows(report), code
             assert len(ours.findings) > 40
     finally:
@@ -129,11 +146,18 @@ def test_incremental_runs_equal_full_runs(tmp_path):
             records[3]["url"] = "not a web address"
             records[5]["organization"]["url"] = "also wrong"  # an organisation: its services follow
             del records[7]
-            records.append({**records[0], "id": "9d3f0000-0000-4000-8000-000000000001", "name": "New service"})
+            records.append(
+                {**records[0], "id": "9d3f0000-0000-4000-8000-000000000001", "name": "New service"}
+            )
             return records
 
-        ingest(store, settings, str(_edit(feed, tmp_path, "changed.json", change)), authority=code,
-               source_id=f"{code.lower()}-json")
+        ingest(
+            store,
+            settings,
+            str(_edit(feed, tmp_path, "changed.json", change)),
+            authority=code,
+            source_id=f"{code.lower()}-json",
+        )
         incremental = validate_store(store, settings, authority=code, workers=2, batch_size=5)
         full = validate_store(store, settings, authority=code, workers=1, incremental=False)
         assert incremental.stats["mode"] == "incremental"
@@ -153,5 +177,8 @@ def test_incremental_runs_equal_full_runs(tmp_path):
 
 def _graph(store, graph: str) -> set[tuple[str, str, str]]:
     rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
-    return {(str(r["s"]), str(r["p"]), str(r["o"])) for r in rows
-            if not str(r["p"]).endswith(("/created>", "/date>"))}
+    return {
+        (str(r["s"]), str(r["p"]), str(r["o"]))
+        for r in rows
+        if not str(r["p"]).endswith(("/created>", "/date>"))
+    }
