@@ -135,7 +135,8 @@ def _local_offer(mapper: Mapper, d: dict[str, Any], o: Out, offer: str) -> Mappe
     feedback = lo.scalar(lo_info, "feedback_url")
     if feedback:
         if not _URL.match(feedback):
-            raise lo.fault("feedback_url", f"must be the web address of the feedback form or page; got {feedback!r}")
+            raise lo.fault("feedback_url",
+                           f"must be the web address of the feedback form or page; got {feedback!r}")
         o.add(offer, L.feedbackUrl, iri(feedback))
     _date(lo, offer, lo_info, "last_reviewed")
     return MappedRecord("local_offer", mapper.authority, offer[1:-1], name, o.lines)
