@@ -182,3 +182,18 @@ def _graph(store, graph: str) -> set[tuple[str, str, str]]:
         for r in rows
         if not str(r["p"]).endswith(("/created>", "/date>"))
     }
+
+
+def test_the_cache_is_trusted_only_on_the_same_day_shapes_and_sources():
+    from localoffer.validation.cache import Cache, State, plan
+
+    state = State(day="2026-11-30", shapes="s1", graphs=["g"], digests={"a": "1", "b": "2"})
+    cache = Cache("2026-11-30", "s1", {"a": "1", "b": "3", "c": "4"}, {}, {}, {})
+    found = plan(cache, state)
+    assert found is not None and found.changed == {"b", "c"} and found.removed == {"c"}
+    assert plan(None, state) is None
+    assert plan(Cache("2026-11-29", "s1", cache.digests, {}, {}, {}), state) is None  # rules compare with today
+    assert plan(Cache("2026-11-30", "s0", cache.digests, {}, {}, {}), state) is None  # other shapes
+    assert plan(Cache("2026-11-30", "s1", cache.digests, {"h": "x"}, {}, {}), state) is None  # a harvest changed
+    state.complete = False  # a source without per-record digests
+    assert plan(cache, state) is None
