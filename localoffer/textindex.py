@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ from typing import Any, Protocol
 from localoffer import namespaces as ns
 from localoffer.errors import StoreError
 
+log = logging.getLogger(__name__)
 FORMAT = "3"  # bump when the tables change: older files are rebuilt
 MAX_WORDS = 16
 MAX_MATCHES = 20000
@@ -207,6 +209,33 @@ def publish(session: Any, root: Path, previous: str | None, name: str) -> None:
         stem = f.name.split(".", 1)[0]
         if stem not in (name, previous) and not (versions / stem).exists():
             f.unlink(missing_ok=True)
+
+
+def publish_cached(store: Any, session: Any, previous: str) -> None:
+    """After a write to a remote store: build the cached file of the version it published from
+    the previous version's file (only the changed graphs redone), so that the first request does
+    not pay a full build. Left to the first reader when there is no previous file or another
+    writer published meanwhile; a failure here never undoes the write."""
+    folder = index_folder(store)
+    prev, target = index_file(folder, previous), index_file(folder, session.marker)
+    if not _usable(prev):
+        return
+    try:
+        require_fts5()
+        with open(folder / ".lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if store.version() != session.marker:
+                return
+            build(store, target, store.named_graphs(), previous=prev, touched=session.touched,
+                  version=session.marker)
+            if store.version() != session.marker:
+                target.unlink(missing_ok=True)  # read while another write landed: not this version
+            else:
+                _keep_newest(folder, KEEP_CACHED)
+    except (StoreError, sqlite3.Error, OSError) as exc:
+        target.unlink(missing_ok=True)
+        log.warning("text index of store version %s not built after the write (%s); the first "
+                    "reader builds it", session.marker, exc)
 
 
 KEEP_CACHED = 3

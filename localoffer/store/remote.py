@@ -26,6 +26,7 @@ from localoffer.config import Settings
 from localoffer.errors import ConfigError, QueryError, StoreError
 from localoffer.sparqlguard import query_form
 from localoffer.store import GraphResult, Store, WriteSession
+from localoffer.textindex import publish_cached, touched_by_update
 
 MIME = {"nt": "application/n-triples", "ttl": "text/turtle", "nq": "application/n-quads",
         "trig": "application/trig", "jsonld": "application/ld+json", "rdf": "application/rdf+xml"}
@@ -88,6 +89,8 @@ class RemoteSession(WriteSession):
         self.store = store
         self.staged: list[str] = []
         self.ops: list[str] = []
+        self.touched: set[str] | None = set()  # graphs changed (None: any), for the text index
+        self.marker = str(uuid.uuid4())  # the version this session publishes
 
     def _stage(self, data: Path | bytes, fmt: str) -> str:
         staging = f"{self.store.base}/graph/staging/{uuid.uuid4()}"
@@ -97,6 +100,7 @@ class RemoteSession(WriteSession):
 
     def replace_graph(self, graph: str, ntriples: Path) -> None:
         staging = self._stage(ntriples, "nt")
+        self.touched = touched_by_update(f"<{graph}>", self.touched)
         self.ops.append(f"DROP SILENT GRAPH <{graph}>")
         self.ops.append(f"ADD <{staging}> TO <{graph}>")
         self.ops.append(f"DROP SILENT GRAPH <{staging}>")
@@ -105,13 +109,16 @@ class RemoteSession(WriteSession):
         if fmt in ("nq", "trig"):
             raise StoreError("loading quads into a remote store: split them by graph first")
         staging = self._stage(data, fmt)
+        self.touched = touched_by_update(f"<{graph}>", self.touched)
         self.ops.append(f"ADD <{staging}> TO <{graph}>")
         self.ops.append(f"DROP SILENT GRAPH <{staging}>")
 
     def drop_graph(self, graph: str) -> None:
+        self.touched = touched_by_update(f"<{graph}>", self.touched)
         self.ops.append(f"DROP SILENT GRAPH <{graph}>")
 
     def update(self, sparql: str) -> None:
+        self.touched = touched_by_update(sparql, self.touched)
         self.ops.append(sparql.strip().rstrip(";"))
 
     def query(self, sparql: str) -> Any:
@@ -121,7 +128,7 @@ class RemoteSession(WriteSession):
         marker = f"{self.store.base}/graph/meta"
         self.ops.append(f"DELETE WHERE {{ GRAPH <{marker}> {{ <{marker}> <{ns.LO}storeVersion> ?v }} }}")
         self.ops.append(f'INSERT DATA {{ GRAPH <{marker}> {{ <{marker}> <{ns.LO}storeVersion> '
-                        f'"{uuid.uuid4()}" }} }}')
+                        f'"{self.marker}" }} }}')
         self.store.run_update(" ;\n".join(self.ops))
 
     def abort(self) -> None:
@@ -256,12 +263,14 @@ class RemoteStore(Store):
     @contextmanager
     def write(self) -> Iterator[WriteSession]:
         session = RemoteSession(self)
+        previous = self.version()
         try:
             yield session
             session.commit()
         except BaseException:
             session.abort()
             raise
+        publish_cached(self, session, previous)
 
     def close(self) -> None:
         self.http.close()

@@ -197,7 +197,7 @@ WHERE {{ ?a a lo:LocalAuthority ; <{ns.SKOS}notation> ?code .
 }} GROUP BY ?code"""
 
 
-def assert_stats_match_sparql(store, settings):
+def assert_stats_match_sparql(store, settings, *, needs=True):
     data = statistics.collect(store, settings)
     assert data["version"] == store.version()
     expected = {r["code"].value: (int(r["services"].value), int(r["orgs"].value), int(r["places"].value))
@@ -214,7 +214,7 @@ def assert_stats_match_sparql(store, settings):
               for r in result}
     kept = {(names[n["authority"]], labels[n["area"]], labels[n["band"]]): n["services"]
             for n in data["needs"] if n["area"] and n["band"]}
-    assert kept == canned and kept
+    assert kept == canned and bool(kept) == needs
     return data
 
 
@@ -252,6 +252,7 @@ def test_statistics_equal_sparql_counts_after_each_write(tmp_path):
 
 def test_home_page_and_stats_command_read_the_kept_counts(client, site):
     from click.testing import CliRunner
+
     from localoffer.cli import main
 
     html = client.get("/").get_data(as_text=True)
@@ -354,3 +355,22 @@ def test_authority_dump_streams_the_version_it_names(tmp_path):
     again = client.get(f"/dumps/authority/{BRISTOL}.nq.gz", headers={"If-None-Match": etag})
     assert again.status_code == 200 and again.headers["ETag"] != etag
     store.close()
+
+
+def test_a_remote_write_updates_the_cached_index_incrementally(backend_store, backend_settings, tmp_path):
+    if not hasattr(backend_store, "endpoints"):
+        pytest.skip("the embedded store builds its index while it writes (tested above)")
+    (tmp_path / "bristol.json").write_text(json.dumps(bristol_services()), encoding="utf-8")
+    ingest(backend_store, backend_settings, str(tmp_path / "bristol.json"), authority=BRISTOL, fmt="json")
+    textindex.open_index(backend_store).close()  # the first reader builds the cache
+    (tmp_path / "nlincs.json").write_text(json.dumps(nlincs_services()), encoding="utf-8")
+    ingest(backend_store, backend_settings, str(tmp_path / "nlincs.json"), authority=NLINCS, fmt="json")
+    # the write itself left the file of its version (no reader built it)
+    path = textindex.index_file(textindex.index_folder(backend_store), backend_store.version())
+    assert path.exists()
+    with textindex.open_index(backend_store) as index:
+        assert index.search("speech") == [svc(SVC_NL)] and index.search("explorers") == [svc(SVC_PLAY)]
+    assert_stats_match_sparql(backend_store, backend_settings, needs=False)
+    fresh = tmp_path / "fresh.sqlite"
+    textindex.build(backend_store, fresh, backend_store.named_graphs(), version=backend_store.version())
+    assert tables(path) == tables(fresh)
