@@ -193,7 +193,7 @@ class PeakMemory(threading.Thread):
 
 
 @contextmanager
-def localoffer_server(store_dir: Path, work: Path, workers: int = 2, threads: int = 4,
+def localoffer_server(store_dir: Path | str, work: Path, workers: int = 2, threads: int = 4,
                       env: dict[str, str] | None = None) -> Iterator[Server]:
     port = free_port()
     cmd = [sys.executable, "-m", "localoffer", "serve", "--host", "127.0.0.1", "--port", str(port),

@@ -34,9 +34,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(update.bp)
     app.register_blueprint(graphstore.bp)
-    from . import changes
+    from . import changes, stats
 
     app.register_blueprint(changes.bp)
+    app.register_blueprint(stats.bp)
     from .linkeddata import register as register_linkeddata
 
     register_linkeddata(app)
