@@ -46,9 +46,9 @@ def build_store(work: Path, authorities: int, services: int, seed: int = 1) -> P
     """The embedded store of the synthetic data set in *work*, generated and ingested unless a
     store of the same size and seed is already there. Returns the store folder."""
     import generate  # bench/generate.py
+    from localoffer.ingest.pipeline import ingest
 
     from localoffer.config import load_settings
-    from localoffer.ingest.pipeline import ingest
     from localoffer.store import open_store
 
     store_dir, marker = work / "store", work / "store.json"
@@ -296,7 +296,7 @@ def wrk(server: Server, requests: Sequence[tuple[str, str, dict[str, str]]], *,
     finally:
         rss, pss = watch.stop()
         os.unlink(script)
-    line = next((l for l in proc.stdout.splitlines() if l.startswith("WRKJSON ")), None)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout}\n{proc.stderr}")
     r = json.loads(line.removeprefix("WRKJSON "))

@@ -3,22 +3,16 @@
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 
 from .conftest import BASE, require_system
-from .servers import free_port, running
-
-VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+from .servers import VIRTUOSO_INI, free_port, running, virtuoso_process
 
 
 def oxigraph_binary() -> str | None:
@@ -46,46 +40,6 @@ def virtuoso_url(tmp_path_factory) -> Iterator[str]:
                    binary is not None and VIRTUOSO_INI.exists(), "apt-get install virtuoso-opensource")
     with virtuoso_process(tmp_path_factory.mktemp("virtuoso")) as url:
         yield f"sparql+{url}"
-
-
-@contextmanager
-def virtuoso_process(folder: Path, *, buffers: int | None = None) -> Iterator[str]:
-    """Run Virtuoso with its database in *folder* on free loopback ports; yields its /sparql
-    URL. SPARQL updates and the Graph Store Protocol are opened to the anonymous SPARQL user
-    (loopback only). *buffers* sets NumberOfBuffers (8 KB pages; the packaged default suits
-    a few million triples; the national benchmark gives it more)."""
-    binary = shutil.which("virtuoso-t") or "virtuoso-t"
-    sql_port, http_port = free_port(), free_port()
-    ini = VIRTUOSO_INI.read_text()
-    ini = ini.replace("/var/lib/virtuoso-opensource-7/db", str(folder))
-    ini = re.sub(r"(?m)^ServerPort(\s*)=\s*1111$", f"ServerPort\\1= 127.0.0.1:{sql_port}", ini)
-    ini = re.sub(r"(?m)^ServerPort(\s*)=\s*8890$", f"ServerPort\\1= 127.0.0.1:{http_port}", ini)
-    if buffers:
-        ini = re.sub(r"(?m)^NumberOfBuffers\s*=.*$", f"NumberOfBuffers = {buffers}", ini)
-        ini = re.sub(r"(?m)^MaxDirtyBuffers\s*=.*$", f"MaxDirtyBuffers = {buffers * 3 // 4}", ini)
-    (folder / "virtuoso.ini").write_text(ini)
-    cmd = [binary, "+foreground", "+configfile", str(folder / "virtuoso.ini")]
-    url = f"http://127.0.0.1:{http_port}/sparql"
-    with running(cmd, url, log=folder / "virtuoso.log", timeout=120):
-        _wait_for_sparql(url)
-        grants = ('GRANT SPARQL_UPDATE TO "SPARQL"; '
-                  "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);")
-        isql = shutil.which("isql-vt") or "isql-vt"
-        subprocess.run([isql, f"127.0.0.1:{sql_port}", "dba", "dba", f"exec={grants}"],
-                       check=True, capture_output=True, timeout=60)
-        yield url
-
-
-def _wait_for_sparql(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"Virtuoso at {url} did not answer SPARQL within {timeout}s")
 
 
 def clear_test_graphs(store_url: str, kind: str) -> None:
