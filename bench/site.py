@@ -23,8 +23,18 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from harness import (build_store, check_answers, localoffer_server, log, lookup_query, row, sample,
-                     sparql_get, verdict, wrk)
+from harness import (
+    build_store,
+    check_answers,
+    localoffer_server,
+    log,
+    lookup_query,
+    row,
+    sample,
+    sparql_get,
+    verdict,
+    wrk,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
