@@ -68,19 +68,29 @@ NEED_BAND = {
 CONCEPTS = P + """SELECT ?c ?kind (SAMPLE(?l) AS ?label) (SAMPLE(?nt) AS ?notation) (SAMPLE(?m) AS ?pos) WHERE {
   { ?c a lo:NeedArea BIND("area" AS ?kind) } UNION { ?c a lo:AgeBand ; lo:minimumAge ?m BIND("band" AS ?kind) }
   OPTIONAL { ?c skos:prefLabel ?l } OPTIONAL { ?c skos:notation ?nt } } GROUP BY ?c ?kind"""
-GRAPH_AUTHORITIES = P + """SELECT DISTINCT ?a WHERE {{
-  {{ ?a a lo:LocalAuthority . GRAPH <{g}> {{ ?a ?ap ?ao }} }}
-  UNION {{ GRAPH <{g}> {{ ?x a schema:Service }} ?x lo:localAuthority ?a }}
-  UNION {{ GRAPH <{g}> {{ VALUES ?p {{ lo:localAuthority schema:provider schema:availableChannel
-                                      lo:needCategory schema:audience }} ?x ?p ?o }}
-          ?x lo:localAuthority ?a }}
-  UNION {{ GRAPH <{g}> {{ VALUES ?q {{ schema:suggestedMinAge schema:suggestedMaxAge schema:serviceLocation }}
-                         ?y ?q ?o }}
-          ?x schema:audience|schema:availableChannel ?y . ?x lo:localAuthority ?a }} }}"""
-"""The authorities whose counts a graph's triples can change: those it says something about,
+GRAPH_AUTHORITIES = tuple(P + q for q in (
+    "SELECT DISTINCT ?a WHERE {{ ?a a lo:LocalAuthority . GRAPH <{g}> {{ ?a ?ap ?ao }} }}",
+    "SELECT DISTINCT ?a WHERE {{ GRAPH <{g}> {{ ?x a schema:Service }} ?x lo:localAuthority ?a }}",
+    "SELECT DISTINCT ?a WHERE {{ {{ SELECT DISTINCT ?x WHERE {{ GRAPH <{g}> {{ VALUES ?p {{ lo:localAuthority "
+    "schema:provider schema:availableChannel lo:needCategory schema:audience }} ?x ?p ?o }} }} }} "
+    "?x lo:localAuthority ?a }}"))
+"""The authorities whose counts a graph's triples can change (one query each: Oxigraph plans
+their UNION far worse): those it says something about,
 and those of the services whose type, authority, provider, channels, needs or audiences it
 states, or whose audiences' ages or channels' places it states (no other triple enters a
 count; links to shared taxonomy terms only through the need hierarchy: GRAPH_VOCABULARY)."""
+PARTS = P + """SELECT DISTINCT ?y WHERE {{ GRAPH <{g}> {{
+  VALUES ?q {{ schema:suggestedMinAge schema:suggestedMaxAge schema:serviceLocation }} ?y ?q ?o FILTER(isIRI(?y)) }} }}"""
+"""The audiences and channels whose ages or places a graph states (blank nodes belong to their
+graph, so only IRIs can be another graph's)."""
+OWNED_PARTS = P + """SELECT DISTINCT ?y WHERE {{ GRAPH <{g}> {{ ?x a schema:Service .
+  {{ ?x schema:audience ?y }} UNION {{ ?x schema:availableChannel ?y }} }} }}"""
+"""The audiences and channels a graph attaches to its own services (their authorities are found
+by GRAPH_AUTHORITIES already). Two queries and a set difference: as one query, Oxigraph plans the
+OPTIONAL as a scan per node."""
+PART_AUTHORITIES = P + """SELECT DISTINCT ?a WHERE {{ VALUES ?y {{ {nodes} }}
+  {{ ?x schema:audience ?y }} UNION {{ ?x schema:availableChannel ?y }} ?x lo:localAuthority ?a }}"""
+
 GRAPH_VOCABULARY = P + """ASK {{ {{ GRAPH <{g}> {{ ?x skos:broader ?y }} ?y skos:broader* ?area . ?area a lo:NeedArea }}
   UNION {{ GRAPH <{g}> {{ {{ ?x lo:minimumAge ?y }} UNION {{ ?x lo:maximumAge ?y }} UNION {{ ?x a lo:NeedArea }}
                         UNION {{ ?x a lo:AgeBand }} }} }} }}"""
@@ -93,6 +103,20 @@ GRAPH_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}"
 def graphs(conn: sqlite3.Connection) -> set[str]:
     """The graphs the kept counts know of."""
     return {g for (g,) in conn.execute("SELECT graph FROM graph_stat")}
+
+
+def _part_authorities(source: Any, graph: str, chunk: int = 500) -> set[str]:
+    """The authorities of the services whose audiences or channels *graph* describes but
+    does not itself attach to a service."""
+    from localoffer.textindex import rows
+
+    foreign = sorted({r["y"] for r in rows(source, PARTS.format(g=graph))}
+                     - {r["y"] for r in rows(source, OWNED_PARTS.format(g=graph))})
+    found: set[str] = set()
+    for i in range(0, len(foreign), chunk):
+        nodes = " ".join(f"<{y}>" for y in foreign[i:i + chunk])
+        found |= {r["a"] for r in rows(source, PART_AUTHORITIES.format(nodes=nodes))}
+    return found
 
 
 def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], changed: set[str] | None) -> None:
@@ -120,7 +144,9 @@ def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], chang
         conn.execute("INSERT INTO graph_stat VALUES (?, ?, ?)", (g, int(n), int(vocabulary)))
         full = full or vocabulary
         mentioned = set() if vocabulary else {  # with vocabulary, everything is recounted
-            r["a"] for r in rows(source, GRAPH_AUTHORITIES.format(g=g))}
+            r["a"] for query in GRAPH_AUTHORITIES for r in rows(source, query.format(g=g))}
+        if not vocabulary:
+            mentioned |= _part_authorities(source, g)
         conn.executemany("INSERT INTO graph_authority VALUES (?, ?)", [(g, a) for a in sorted(mentioned)])
         affected |= mentioned
     if full:

@@ -264,7 +264,6 @@ class EmbeddedStore(Store):
             try:
                 yield session
                 session.db.flush()
-                publish_index(session, self.root, current, new_name)
             except BaseException:
                 session.close()
                 shutil.rmtree(new_path, ignore_errors=True)
@@ -272,6 +271,11 @@ class EmbeddedStore(Store):
             # The read-write handle must be gone before readers open the version: RocksDB
             # may still compact and delete files while a writer has it open.
             session.close()
+            try:  # the text index and counts of the new version, read from it read-only
+                publish_index(self.root, current, new_name, session.touched)
+            except BaseException:
+                shutil.rmtree(new_path, ignore_errors=True)
+                raise
             self._publish(new_name)
 
     def _publish(self, name: str) -> None:

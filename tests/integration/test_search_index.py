@@ -242,6 +242,12 @@ def test_statistics_equal_sparql_counts_after_each_write(tmp_path):
     ingest(store, settings, str(tmp_path / "tax.ttl"), authority=BRISTOL, fmt="rdf", source_id="taxonomy")
     data = assert_stats_match_sparql(store, settings)
     assert [n["services"] for n in data["needs"] if n["authority"] == NLINCS and n["area"] and not n["band"]] == [1]
+    # another graph changes the ages of a service's audience (it names no authority or service)
+    (tmp_path / "ages.ttl").write_text(f"<{svc(SVC_NL)}-audience> <{ns.SCHEMA}suggestedMaxAge> 30 .\n",
+                                       encoding="utf-8")
+    ingest(store, settings, str(tmp_path / "ages.ttl"), authority=BRISTOL, fmt="rdf", source_id="ages")
+    data = assert_stats_match_sparql(store, settings)
+    assert any(n["band"].endswith("/19-25") for n in data["needs"] if n["authority"] == NLINCS and n["band"])
     # a feed that drops a service
     feed = tmp_path / "fewer.json"
     feed.write_text(json.dumps(bristol_services()[:1]), encoding="utf-8")
