@@ -298,18 +298,20 @@ class TextIndex:
         row = self.conn.execute("SELECT value FROM info WHERE key = 'shared'").fetchone()
         return row is None or row[0] != "0"
 
-    def count(self, text: str) -> int:
-        """How many services match *text*."""
-        query = fts_query(text)
+    def count(self, text: str, columns: tuple[str, ...] | None = None) -> int:
+        """How many services match *text* (in *columns* only, if given)."""
+        query = fts_query(text, columns)
         if query is None:
             return 0
         sql = ("SELECT COUNT(DISTINCT doc.iri) FROM fts JOIN doc ON doc.id = fts.rowid WHERE fts MATCH ?"
                if self.shared else "SELECT COUNT(*) FROM fts WHERE fts MATCH ?")
         return int(self.conn.execute(sql, (query,)).fetchone()[0])
 
-    def search(self, text: str, limit: int = MAX_MATCHES, offset: int = 0) -> list[str]:
-        """The IRIs of the services matching *text*, best first (ties in index order)."""
-        query = fts_query(text)
+    def search(self, text: str, limit: int = MAX_MATCHES, offset: int = 0,
+               columns: tuple[str, ...] | None = None) -> list[str]:
+        """The IRIs of the services matching *text* (in *columns* only, if given: name,
+        description, provider), best first (ties in index order)."""
+        query = fts_query(text, columns)
         if query is None:
             return []
         spare = 50 if self.shared else 0  # a service found twice is listed once
@@ -320,13 +322,22 @@ class TextIndex:
         return list(dict.fromkeys(iris[i] for i in ids if i in iris))[:limit]
 
 
-def fts_query(text: str) -> str | None:
+COLUMNS = ("name", "description", "provider")
+
+
+def fts_query(text: str, columns: tuple[str, ...] | None = None) -> str | None:
     """An FTS5 query for the words of *text*: each quoted (so that quotes, `*`, `NEAR`, `OR`,
-    `-`, `:` and brackets are only text) and matched as a prefix; None when it has no words."""
+    `-`, `:` and brackets are only text) and matched as a prefix, in *columns* only if given;
+    None when it has no words."""
     words = [w for w in _WORD.findall(text.lower()) if w.strip("_")][:MAX_WORDS]
     if not words:
         return None
-    return " ".join(f'"{w}"*' for w in words)
+    query = " ".join(f'"{w}"*' for w in words)
+    if columns:
+        if not set(columns) <= set(COLUMNS):
+            raise ValueError(f"text index columns are {', '.join(COLUMNS)}; got {columns!r}")
+        query = f"{{{' '.join(columns)}}} : ({query})"
+    return query
 
 
 def open_index(store: Any, attempts: int = 3) -> TextIndex:

@@ -88,7 +88,8 @@ def resolve(store: Store, base: str, f: Filters) -> Resolved:
     matches = None
     if f.search:
         with open_index(store) as index:
-            matches = tuple(index.search(" ".join(f.search), MAX_MATCHES))
+            # ORUK searches a service's name and description (not its provider's name)
+            matches = tuple(index.search(" ".join(f.search), MAX_MATCHES, columns=("name", "description")))
     return Resolved(f, terms, schemes, orgs, centroid,
                     no_centroid=f.proximity is not None and centroid is None, matches=matches)
 
