@@ -127,6 +127,9 @@ def test_oruk_search_uses_the_index(client):
     assert [s["id"] for s in found["contents"]] == [SVC_HOSTILE]
     assert client.get("/api/services?search=explor").get_json()["total_items"] == 1
     assert client.get("/api/services?search=zzzz").get_json()["total_items"] == 0
+    # ORUK searches names and descriptions; the site also finds services by their provider
+    assert client.get("/api/services?search=sunrise").get_json()["total_items"] == 0
+    assert client.get("/services?q=sunrise&_format=json").get_json()["total"] == 4
 
 
 # -- consistency with the data ------------------------------------------------------------------

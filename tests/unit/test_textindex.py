@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+
 from localoffer.textindex import fts_query, touched_by_update
 
 HOSTILE = ['"', '""', "*", "NEAR(", "NEAR(a b, 2)", "a OR b", "a AND NOT b", "-a", "name:x", "(a",
@@ -30,6 +31,12 @@ def test_words_are_lowercased_quoted_prefixes():
     assert fts_query("café-au-lait") == '"café"* "au"* "lait"*'
     assert fts_query("  ** () ") is None
     assert fts_query(" ".join(f"w{i}" for i in range(40))).count('"*') == 16
+
+
+def test_column_filter():
+    assert fts_query('a "b', ("name", "description")) == '{name description} : ("a"* "b"*)'
+    with pytest.raises(ValueError, match="columns are name, description, provider"):
+        fts_query("a", ("doc.iri",))
 
 
 def test_touched_graphs_of_updates():
