@@ -1,8 +1,8 @@
 """Full-text search over services, and the per-version file it lives in.
 
 Each published store version gets one SQLite file (FTS5) holding the text index of its
-services (names, descriptions, their providers' names) and the precomputed statistics
-(`localoffer.statistics`). The file belongs to one version and never changes after it is
+services (names, descriptions, their providers' names), the precomputed statistics
+(`localoffer.statistics`) and the search's filters and facets (`localoffer.facets`). The file belongs to one version and never changes after it is
 written, so a request that reads version N searches index N:
 
 - embedded store: `{store}/derived/{version}.sqlite`, written by the writer before it
@@ -35,7 +35,7 @@ from localoffer import namespaces as ns
 from localoffer.errors import StoreError
 
 log = logging.getLogger(__name__)
-FORMAT = "3"  # bump when the tables change: older files are rebuilt
+FORMAT = "4"  # bump when the tables change: older files are rebuilt
 MAX_WORDS = 16
 MAX_MATCHES = 20000
 """At most this many best-ranked services take part in a search combined with other filters."""
@@ -154,7 +154,7 @@ def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path
           touched: set[str] | None = None, version: str = "") -> None:
     """Write the file for a version to *target*: from *previous* with the *touched* graphs
     redone, or (no previous, or touched is None) from scratch over *graphs*."""
-    from localoffer import statistics
+    from localoffer import facets, statistics
 
     require_fts5()
     graphs = set(graphs)
@@ -166,7 +166,7 @@ def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path
         shutil.copyfile(previous, part)  # type: ignore[arg-type]
     conn = _connect(part)
     try:
-        conn.executescript(_TABLES + statistics.TABLES)
+        conn.executescript(_TABLES + statistics.TABLES + facets.TABLES)
         if incremental:
             indexed = {g for (g,) in conn.execute("SELECT DISTINCT graph FROM doc")}
             changed: set[str] | None = (touched or set()) & (graphs | indexed | statistics.graphs(conn))
@@ -176,6 +176,7 @@ def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path
         for g in sorted(graphs if changed is None else changed):
             index_graph(conn, source, g)
         statistics.refresh(conn, source, graphs, changed)
+        facets.refresh(conn, source, graphs, changed)
         # a service described in two graphs has two documents: counts must then be DISTINCT
         shared = conn.execute("SELECT COUNT(*) FROM (SELECT iri FROM doc GROUP BY iri HAVING COUNT(*) > 1)").fetchone()
         conn.executemany("INSERT OR REPLACE INTO info VALUES (?, ?)",

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from localoffer.errors import QueryError
 from localoffer.textindex import open_index
 
-from .search import FACET_MATCHES, PAGE_SIZE, Filters, facets, parse_filters, results, text_matches
+from .search import PAGE_SIZE, Filters, facets, parse_filters, results
 from .site import TEMPLATE_FOLDER, href_for, settings, store
 
 bp = Blueprint("ld_browse", __name__, template_folder=TEMPLATE_FOLDER)
@@ -34,11 +34,9 @@ def services() -> Response:
     base = settings().base
     # one store version throughout, with its own text index
     with open_index(store()) as index:
-        matches = text_matches(index, filters)
-        total, hits = results(index.store, filters, base, index, matches)
-        facet_list = facets(index.store, filters, base, index, matches)
-        # counts taken among the best text matches only: say so
-        sampled = FACET_MATCHES if matches is not None and len(matches) >= FACET_MATCHES else 0
+        total, hits = results(index, filters, base)
+        facet_list = facets(index, filters, base)
+    sampled = 0  # counts are exact (the key stays in the JSON for programs that read it)
     pages = max(1, -(-total // PAGE_SIZE))
     if wants_json:
         response = jsonify({"total": total, "page": filters.page, "pages": pages,

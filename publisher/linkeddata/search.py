@@ -1,13 +1,13 @@
 """Searching services across council boundaries: the filters a person can set, checked and
-turned into SPARQL graph patterns (every value written as an RDF term by pyoxigraph, never
-pasted), the facet counts, and one page of results.
+turned into SQL over the search tables of the store version's own file (`localoffer.facets`,
+beside the text index `localoffer.textindex`), the facet counts, and one page of results.
 
-Words (`q`) are looked up in the text index of the same store version
-(`localoffer.textindex`): the matching services, best first, enter the SPARQL as a VALUES
-block, and results with words are ordered by relevance. Words alone are counted and paged by the
-index (exact, any number of matches); the facet counts, and results with words and other
-filters at once, take the best `FACET_MATCHES` text matches (the page says so when there are
-more), because every SPARQL facet query joins them all."""
+Every filter selects a set of services (words by an FTS5 MATCH on the same connection, the
+others from the facet, age and opening-hours tables); the matching services are the
+intersection, counted exactly however many match. Results with words are ordered by
+relevance, else by name. Only the page's services are read from the store (names,
+descriptions, councils, providers and ages for display). Every value reaches SQLite as a
+bound `?` parameter, and the store as an RDF term written by pyoxigraph."""
 
 from __future__ import annotations
 
@@ -23,31 +23,15 @@ import pyoxigraph as ox
 
 from localoffer import namespaces as ns
 from localoffer.errors import QueryError
-from localoffer.store import Store
-from localoffer.textindex import TextIndex
+from localoffer.textindex import WEIGHTS, TextIndex, fts_query
 
 PAGE_SIZE = 20
 MAX_PAGE = 500
 FACET_LIMIT = 25
-FACET_MATCHES = 1000
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-PREFIXES = (f"PREFIX schema: <{ns.SCHEMA}>\nPREFIX lo: <{ns.LO}>\nPREFIX hsds: <{ns.HSDS}>\n"
-            f"PREFIX skos: <{ns.SKOS}>\nPREFIX xsd: <{ns.XSD}>\n")
+PREFIXES = f"PREFIX schema: <{ns.SCHEMA}>\nPREFIX lo: <{ns.LO}>\n"
 _CONCEPT = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-
-
-def free(tag: str) -> tuple[str, str]:
-    """Patterns binding ?{tag}p or ?{tag}t when one of ?service's offers is free (a price of 0,
-    or "free" in its name or description), and the condition that one of them is bound.
-
-    OPTIONALs rather than EXISTS: Oxigraph plans an EXISTS without the outer binding, which
-    makes the cost facet a scan of every offer per service (seconds on a few thousand)."""
-    patterns = (f"OPTIONAL {{ ?service schema:offers ?{tag}o1 . ?{tag}o1 schema:priceSpecification/schema:price "
-                f"?{tag}p FILTER(?{tag}p = 0) }} "
-                f"OPTIONAL {{ ?service schema:offers ?{tag}o2 . ?{tag}o2 schema:description|schema:name ?{tag}t "
-                f'FILTER(REGEX(?{tag}t, "\\\\bfree\\\\b", "i")) }}')
-    return patterns, f"(BOUND(?{tag}p) || BOUND(?{tag}t))"
 
 
 @dataclass(frozen=True)
@@ -145,66 +129,12 @@ def iri(value: str) -> str:
     return str(ox.NamedNode(value))
 
 
-def patterns(f: Filters, base: str, *, skip: str = "", matches: list[str] | None = None) -> str:
-    """The graph patterns selecting ?service for *f* (leaving out the facet *skip*); the words
-    select the services in *matches* (what the text index found for them)."""
-    out = []
-    if f.q and skip != "q":
-        out.append(f"VALUES ?service {{ {' '.join(iri(i) for i in matches or [])} }}")
-    out.append("?service a schema:Service .")
-    if f.authority and skip != "authority":
-        out.append(f"?service lo:localAuthority {iri(ns.authority_iri(base, f.authority))} .")
-    if f.need and skip != "need":
-        out.append(f"?service lo:needCategory/skos:broader* {iri(ns.SCHEME + 'need/' + f.need)} .")
-    if f.category and skip != "category":
-        out.append(f"?service lo:provisionCategory/skos:broader* "
-                   f"{iri(ns.SCHEME + 'provision-category/' + f.category)} .")
-    if (f.age is not None or f.band) and skip not in ("age", "band"):
-        out.append("?service schema:audience ?aud . OPTIONAL { ?aud schema:suggestedMinAge ?amin } "
-                   "OPTIONAL { ?aud schema:suggestedMaxAge ?amax } FILTER(BOUND(?amin) || BOUND(?amax))")
-        if f.age is not None:
-            age = str(ox.Literal(format(f.age, "f"), datatype=ox.NamedNode(ns.XSD + "decimal")))
-            out.append(f"FILTER(COALESCE(?amin, 0) <= {age} && COALESCE(?amax, 200) >= {age})")
-        if f.band:
-            out.append(f"{iri(ns.SCHEME + 'age-band/' + f.band)} lo:minimumAge ?bmin ; lo:maximumAge ?bmax . "
-                       "FILTER(COALESCE(?amin, 0) <= ?bmax && COALESCE(?amax, 200) >= ?bmin)")
-    if f.cost and skip != "cost":
-        found, is_free = free("cf")
-        out.append(f"?service schema:offers ?anyOffer . {found} FILTER({'' if f.cost == 'free' else '!'}{is_free})")
-    if (f.day or f.time) and skip not in ("day", "time"):
-        inner = "?service (schema:hoursAvailable|schema:availableChannel/schema:hoursAvailable) ?hrs ."
-        if f.day:
-            inner += f" ?hrs schema:dayOfWeek {iri(ns.SCHEMA + f.day)} ."
-        if f.time:
-            t = str(ox.Literal(f.time + ":00", datatype=ox.NamedNode(ns.XSD + "time")))
-            inner += (f" ?hrs schema:opens ?op ; schema:closes ?cl . FILTER(?op <= {t} && ?cl > {t})")
-        out.append(f"FILTER EXISTS {{ {inner} }}")
-    if f.language and skip != "language":
-        out.append(f"?service schema:availableLanguage/schema:name ?lang . "
-                   f"FILTER(LCASE(STR(?lang)) = LCASE({lit(f.language)}))")
-    if f.attendance and skip != "attendance":
-        out.append(f"?service hsds:attendingType ?att . FILTER(LCASE(STR(?att)) = LCASE({lit(f.attendance)}))")
-    if f.accessibility and skip != "accessibility":
-        out.append("?service schema:availableChannel/schema:serviceLocation/schema:amenityFeature/schema:name ?acc . "
-                   f"FILTER(LCASE(STR(?acc)) = LCASE({lit(f.accessibility)}))")
-    return "\n  ".join(out)
 
-
-# name, label, pattern binding ?v (and maybe ?label), kind of value
-FACETS: list[tuple[str, str, str]] = [
-    ("authority", "Council", "?service lo:localAuthority ?v . OPTIONAL { ?v schema:name ?label }"),
-    ("need", "Need", "?service lo:needCategory ?v . OPTIONAL { ?v skos:prefLabel ?label }"),
-    ("category", "Type of provision", "?service lo:provisionCategory ?v . OPTIONAL { ?v skos:prefLabel ?label }"),
-    ("band", "Age group", "?service schema:audience ?fa . OPTIONAL { ?fa schema:suggestedMinAge ?fmin } "
-     "OPTIONAL { ?fa schema:suggestedMaxAge ?fmax } FILTER(BOUND(?fmin) || BOUND(?fmax)) "
-     "?v a lo:AgeBand ; lo:minimumAge ?vb1 ; lo:maximumAge ?vb2 ; skos:prefLabel ?label . "
-     "FILTER(COALESCE(?fmin, 0) <= ?vb2 && COALESCE(?fmax, 200) >= ?vb1)"),
-    ("cost", "Cost", f"?service schema:offers ?co . {free('ff')[0]} BIND(IF({free('ff')[1]}, \"free\", \"paid\") AS ?v)"),
-    ("day", "Open on", "?service (schema:hoursAvailable|schema:availableChannel/schema:hoursAvailable)/schema:dayOfWeek ?v"),
-    ("attendance", "How to attend", "?service hsds:attendingType ?v"),
-    ("language", "Language", "?service schema:availableLanguage/schema:name ?v"),
-    ("accessibility", "Accessibility",
-     "?service schema:availableChannel/schema:serviceLocation/schema:amenityFeature/schema:name ?v"),
+# facet name, label
+FACETS: list[tuple[str, str]] = [
+    ("authority", "Council"), ("need", "Need"), ("category", "Type of provision"), ("band", "Age group"),
+    ("cost", "Cost"), ("day", "Open on"), ("attendance", "How to attend"), ("language", "Language"),
+    ("accessibility", "Accessibility"),
 ]
 
 
@@ -225,44 +155,106 @@ class Facet:
     values: list[FacetValue] = field(default_factory=list)
 
 
-def param_value(name: str, term: Any) -> str:
+def param_value(name: str, value: str) -> str:
     """The URL parameter value of a facet value (a GSS code, a concept name, a day, the text)."""
-    value = term.value
-    if name == "authority":
-        return value.rsplit("/", 1)[-1]
-    if name in ("need", "category", "band", "day"):
+    if name in ("authority", "need", "category", "band", "day"):
         return value.rsplit("/", 1)[-1]
     return value
 
 
-def text_matches(index: TextIndex | None, f: Filters) -> list[str] | None:
-    """The services the words of *f* find (best first, at most FACET_MATCHES); None without words."""
-    if not f.q:
+def _in(name: str, column: str = "value") -> str:
+    return f"service IN (SELECT service FROM facet WHERE name = '{name}' AND {column} = ?)"
+
+
+def conditions(f: Filters, base: str, *, skip: str = "") -> tuple[list[str], list[Any]]:
+    """SQL conditions on `service` (one per filter of *f* but the facet *skip*; words left
+    out: the callers join the text index) and their parameters."""
+    where: list[str] = []
+    params: list[Any] = []
+    if f.authority and skip != "authority":
+        where.append(_in("authority"))
+        params.append(ns.authority_iri(base, f.authority))
+    if f.need and skip != "need":
+        where.append(_in("need+"))
+        params.append(ns.SCHEME + "need/" + f.need)
+    if f.category and skip != "category":
+        where.append(_in("category+"))
+        params.append(ns.SCHEME + "provision-category/" + f.category)
+    if (f.age is not None or f.band) and skip not in ("age", "band"):
+        sql = "SELECT a.service FROM service_age a"
+        tests = []
+        if f.band:
+            sql += " JOIN band b ON b.iri = ?"
+            params.append(ns.SCHEME + "age-band/" + f.band)
+            tests.append("COALESCE(a.amin, 0) <= b.bmax AND COALESCE(a.amax, 200) >= b.bmin")
+        if f.age is not None:
+            tests.append("COALESCE(a.amin, 0) <= ? AND COALESCE(a.amax, 200) >= ?")
+            params += [float(f.age), float(f.age)]
+        where.append(f"service IN ({sql} WHERE {' AND '.join(tests)})")
+    if f.cost and skip != "cost":
+        where.append(_in("cost"))
+        params.append(f.cost)
+    if (f.day or f.time) and skip not in ("day", "time"):
+        tests = []
+        if f.day:
+            tests.append("day = ?")
+            params.append(ns.SCHEMA + f.day)
+        if f.time:
+            hour, minute = f.time.split(":")
+            tests.append("opens <= ? AND closes > ?")
+            params += [f"{int(hour):02d}:{minute}:00"] * 2
+        where.append(f"service IN (SELECT service FROM service_hours WHERE {' AND '.join(tests)})")
+    for name in ("language", "attendance", "accessibility"):
+        if getattr(f, name) and skip != name:
+            where.append(_in(name, "key"))
+            params.append(getattr(f, name).lower())
+    return where, params
+
+
+_MATCHES = (f"SELECT fts.rowid AS id, bm25(fts, {', '.join(map(str, WEIGHTS))}) AS rank "
+            "FROM fts WHERE fts MATCH ? LIMIT -1 OFFSET 0")
+"""The words' matches with their rank (the LIMIT keeps SQLite from flattening the subquery,
+which would move bm25 into an aggregate, where FTS5 cannot answer it)."""
+
+
+def _selected(f: Filters, base: str, skip: str = "") -> tuple[str, list[Any]] | None:
+    """A SELECT of the services matching *f* but the facet *skip* (None: every service);
+    one that selects nothing when the words have no word in them."""
+    where, params = conditions(f, base, skip=skip)
+    if f.q and skip != "q":
+        query = fts_query(f.q)
+        if query is None:
+            return "SELECT NULL WHERE 0", []
+        sql = f"SELECT doc.iri FROM ({_MATCHES}) m JOIN doc ON doc.id = m.id"
+        if where:
+            sql += " WHERE doc.iri IN (SELECT service FROM svc WHERE " + " AND ".join(where) + ")"
+        return sql, [query, *params]
+    if not where:
         return None
-    if index is None:
-        raise QueryError("searching by words needs the text index")
-    return index.search(f.q, FACET_MATCHES)
+    return "SELECT service FROM svc WHERE " + " AND ".join(where), params
 
 
-def facets(store: Store, f: Filters, base: str, index: TextIndex | None = None,
-           matches: list[str] | None = None) -> list[Facet]:
+def facets(index: TextIndex, f: Filters, base: str) -> list[Facet]:
     """Counts of matching services per value of each facet (under the other filters)."""
     out = []
-    if matches is None:
-        matches = text_matches(index, f)
-    if f.q and not matches:
-        return out
-    for name, label, pattern in FACETS:
-        query = (f"{PREFIXES}SELECT ?v (SAMPLE(?label) AS ?l) (COUNT(DISTINCT ?service) AS ?n) WHERE {{\n  "
-                 f"{patterns(f, base, skip=name, matches=matches)}\n  {pattern}\n}} GROUP BY ?v ORDER BY DESC(?n) ?v "
-                 f"LIMIT {FACET_LIMIT}")
+    labels = index.conn.execute
+    for name, label in FACETS:
+        chosen = _selected(f, base, skip=name)
+        sql = "SELECT value, COUNT(DISTINCT service) AS n FROM facet WHERE name = ?"
+        params: list[Any] = [name]
+        if chosen is not None:
+            sql += f" AND service IN ({chosen[0]})"
+            params += chosen[1]
+        rows = index.conn.execute(f"{sql} GROUP BY value ORDER BY n DESC, value LIMIT ?",
+                                  [*params, FACET_LIMIT]).fetchall()
+        shown = dict(labels(f"SELECT value, label FROM facet_label WHERE value IN ({','.join('?' * len(rows))})",
+                            [v for v, _ in rows]).fetchall()) if rows else {}
         facet = Facet(name, label)
         current = getattr(f, name)
-        for row in store.select(query):
-            value = param_value(name, row["v"])
-            shown = row["l"].value if "l" in row else value
-            facet.values.append(FacetValue(value, shown, int(row["n"].value),
-                                           str(current).lower() == value.lower()))
+        for value, n in rows:
+            param = param_value(name, value)
+            facet.values.append(FacetValue(param, shown.get(value) or param, int(n),
+                                           str(current).lower() == param.lower()))
         if facet.values:
             out.append(facet)
     return out
@@ -278,33 +270,40 @@ class Hit:
     ages: str
 
 
-def results(store: Store, f: Filters, base: str, index: TextIndex | None = None,
-            matches: list[str] | None = None) -> tuple[int, list[Hit]]:
+def page_of(index: TextIndex, f: Filters, base: str) -> tuple[int, list[str]]:
+    """The number of matching services and the IRIs on the requested page."""
+    offset = (f.page - 1) * PAGE_SIZE
+    conn = index.conn
+    if f.q:
+        query = fts_query(f.q)
+        if query is None:
+            return 0, []
+        where, params = conditions(f, base)
+        sql = f"FROM ({_MATCHES}) m JOIN doc ON doc.id = m.id"
+        if where:
+            sql += " WHERE doc.iri IN (SELECT service FROM svc WHERE " + " AND ".join(where) + ")"
+        total = conn.execute(f"SELECT COUNT(DISTINCT doc.iri) {sql}", [query, *params]).fetchone()[0]
+        iris = [i for (i,) in conn.execute(f"SELECT doc.iri {sql} GROUP BY doc.iri ORDER BY MIN(m.rank), MIN(m.id) "
+                                           "LIMIT ? OFFSET ?", [query, *params, PAGE_SIZE, offset])]
+        return int(total), iris
+    chosen = _selected(f, base)
+    cond, params = (f" AND service IN ({chosen[0]})", chosen[1]) if chosen else ("", [])
+    total = conn.execute(f"SELECT COUNT(DISTINCT service) FROM svc WHERE 1{cond}", params).fetchone()[0]
+    if index.shared:
+        sql = (f"SELECT service FROM svc WHERE sortname IS NOT NULL{cond} GROUP BY service "
+               "ORDER BY MIN(sortname), service LIMIT ? OFFSET ?")
+    else:
+        sql = f"SELECT service FROM svc WHERE sortname IS NOT NULL{cond} ORDER BY sortname, service LIMIT ? OFFSET ?"
+    return int(total), [i for (i,) in conn.execute(sql, [*params, PAGE_SIZE, offset])]
+
+
+def results(index: TextIndex, f: Filters, base: str) -> tuple[int, list[Hit]]:
     """The number of matching services and the hits on the requested page (by relevance when
     there are words, else by name)."""
-    offset = (f.page - 1) * PAGE_SIZE
-    if f.q:
-        if matches is None:
-            matches = text_matches(index, f)
-        if len(f.active) == 1 and index is not None:  # words alone: the index counts and pages
-            total, iris = index.count(f.q), index.search(f.q, PAGE_SIZE, offset)
-        else:
-            where = patterns(f, base, matches=matches)
-            kept = {r["service"].value for r in store.select(
-                f"{PREFIXES}SELECT DISTINCT ?service WHERE {{\n  {where}\n}}")}
-            ranked = [i for i in matches or [] if i in kept]
-            total, iris = len(ranked), ranked[offset:offset + PAGE_SIZE]
-    else:
-        where = patterns(f, base)
-        total_rows = list(store.select(f"{PREFIXES}SELECT (COUNT(DISTINCT ?service) AS ?n) WHERE {{\n  {where}\n}}"))
-        total = int(total_rows[0]["n"].value) if total_rows else 0
-        page_rows = store.select(
-            f"{PREFIXES}SELECT ?service (SAMPLE(?nm) AS ?name) WHERE {{\n  {where}\n  ?service schema:name ?nm\n}} "
-            f"GROUP BY ?service ORDER BY LCASE(STR(?name)) ?service LIMIT {PAGE_SIZE} OFFSET {offset}")
-        iris = [r["service"].value for r in page_rows]
+    total, iris = page_of(index, f, base)
     if not iris:
         return total, []
-    details = {r["s"].value: r for r in store.select(f"""{PREFIXES}
+    details = {r["s"].value: r for r in index.store.select(f"""{PREFIXES}
       SELECT ?s (SAMPLE(?nm) AS ?name) (SAMPLE(?d) AS ?desc) (SAMPLE(?an) AS ?auth) (SAMPLE(?pn) AS ?prov)
              (MIN(?mi) AS ?min) (MAX(?ma) AS ?max) WHERE {{
         VALUES ?s {{ {' '.join(iri(i) for i in iris)} }}
@@ -336,4 +335,4 @@ def _n(text: str | None) -> str:
     return str(d.quantize(Decimal(1))) if d == d.to_integral_value() else str(d)
 
 
-__all__ = ["Filters", "parse_filters", "patterns", "facets", "results", "replace"]
+__all__ = ["Filters", "parse_filters", "conditions", "facets", "results", "replace"]

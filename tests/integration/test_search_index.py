@@ -171,7 +171,8 @@ def test_a_changed_feed_is_searchable_in_the_same_version_and_old_readers_keep_t
 def tables(path: Path) -> dict[str, list[tuple]]:
     with sqlite3.connect(path) as conn:
         out = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall())  # noqa: S608
-               for t in ("graph_stat", "graph_authority", "authority_stat", "need_band", "concept")}
+               for t in ("graph_stat", "graph_authority", "authority_stat", "need_band", "concept", "svc", "facet",
+                         "service_age", "service_hours", "band", "facet_label")}
         out["docs"] = sorted(conn.execute("SELECT doc.graph, doc.iri, doc.authority, fts.name, fts.description, "
                                           "fts.provider FROM doc JOIN fts ON fts.rowid = doc.id").fetchall())
     return out
@@ -383,3 +384,80 @@ def test_a_remote_write_updates_the_cached_index_incrementally(backend_store, ba
     fresh = tmp_path / "fresh.sqlite"
     textindex.build(backend_store, fresh, backend_store.named_graphs(), version=backend_store.version())
     assert tables(path) == tables(fresh)
+
+
+# -- the search's SQLite answers equal the SPARQL ones ---------------------------------------
+FILTER_SETS = [
+    {}, {"q": "play"}, {"q": "sunrise"}, {"q": "sunrise", "authority": NLINCS}, {"q": "sunrise", "cost": "paid"},
+    {"q": "zzzz"}, {"q": "***"}, {"authority": BRISTOL}, {"need": "communication-and-interaction"},
+    {"need": "asd"}, {"need": "slcn"}, {"category": "preparation-for-adulthood"}, {"age": "17"}, {"age": "3.5"},
+    {"band": "16-19"}, {"band": "0-4", "age": "2"}, {"cost": "free"}, {"cost": "paid"},
+    {"day": "Tuesday"}, {"day": "Tuesday", "time": "14:00"}, {"day": "Tuesday", "time": "16:00"},
+    {"time": "10:00"}, {"language": "SOMALI"}, {"attendance": "online"}, {"attendance": "Venue", "authority": BRISTOL},
+    {"accessibility": "wheelchair accessible"}, {"q": "play", "attendance": "venue", "age": "6"},
+    {"page": "2"}, {"q": "sunrise", "page": "2"},
+]
+
+
+def assert_sqlite_equals_sparql(store, filters):
+    import datetime as dt
+
+    from localoffer.publisher.linkeddata import search
+
+    from .sparql_search import sparql_facets, sparql_services
+
+    f = search.parse_filters(filters, now=dt.datetime(2026, 11, 24, 14, 0))
+    with textindex.open_index(store) as index:
+        matches = index.search(f.q, 100000) if f.q else None
+        expected = sparql_services(index.store, f, BASE, matches)
+        total, hits = search.results(index, f, BASE)
+        start = (f.page - 1) * search.PAGE_SIZE
+        assert (total, [h.iri for h in hits]) == (len(expected), expected[start:start + search.PAGE_SIZE]), filters
+        counted = {c.name: [(v.value, v.label, v.count) for v in c.values] for c in search.facets(index, f, BASE)}
+        assert counted == sparql_facets(index.store, f, BASE, matches), filters
+
+
+@pytest.mark.parametrize("filters", FILTER_SETS, ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items()) or "all")
+def test_search_tables_answer_as_sparql_did(store, filters):
+    assert_sqlite_equals_sparql(store, filters)
+
+
+def test_open_now_answers_as_sparql_did(store):
+    assert_sqlite_equals_sparql(store, {"open_now": "1"})
+
+
+def test_search_tables_follow_writes_to_other_graphs(tmp_path):
+    """Statements about a service in a graph that does not declare it, a taxonomy term placed
+    under an area of need, and changed ages: the incremental tables equal a fresh build and
+    answer as SPARQL does."""
+    settings = build_store(tmp_path / "data")
+    store = open_store(settings)
+    term = f"{B}/id/taxonomy-term/speech-therapy"
+    writes = [
+        ("more", BRISTOL, f"<{svc(SVC_COLLEGE)}> <{ns.LO}needCategory> <{ns.SCHEME}need/asd> .\n"),
+        ("nl", NLINCS, f"<{svc(SVC_NL)}> <{ns.LO}needCategory> <{term}> .\n"),
+        ("taxonomy", BRISTOL, f"<{term}> <{ns.SKOS}broader> <{ns.SCHEME}need/slcn> .\n"),
+        ("ages", BRISTOL, f"<{svc(SVC_NL)}-audience> <{ns.SCHEMA}suggestedMaxAge> 30 .\n"),
+    ]
+    for name, code, turtle in writes:
+        (tmp_path / f"{name}.ttl").write_text(turtle, encoding="utf-8")
+        ingest(store, settings, str(tmp_path / f"{name}.ttl"), authority=code, fmt="rdf", source_id=name)
+        for filters in ({}, {"need": "asd"}, {"need": "slcn"}, {"band": "19-25"}, {"age": "28"}):
+            assert_sqlite_equals_sparql(store, filters)
+    from localoffer.publisher.linkeddata import search
+
+    with textindex.open_index(store) as index:
+        need = {f.name: {v.value: v.count for v in f.values} for f in search.facets(index, search.Filters(), BASE)}
+    assert need["need"].get("speech-therapy") == 1 and need["need"].get("asd") == 2
+    view = textindex.pin(store)
+    fresh = tmp_path / "fresh.sqlite"
+    textindex.build(view, fresh, view.named_graphs(), version=view.version())
+    built = textindex.index_file(Path(settings.store) / "derived", view.version())
+    assert search_tables(built) == search_tables(fresh)
+    store.close()
+
+
+def search_tables(path: Path) -> dict[str, list[tuple]]:
+    with sqlite3.connect(path) as conn:
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall())  # noqa: S608
+                for t in ("svc", "facet", "service_age", "service_hours", "band", "facet_label")}
