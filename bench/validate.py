@@ -168,7 +168,7 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
 
 
 def run_child(step: str, store: Path, codes: list[str], workers: int, work: Path) -> dict:
-    out = work / f"{step}.json"
+    out = work / f"figures-{step}.json"
     cmd = [sys.executable, __file__, "--child", step, str(store), str(out), ",".join(codes), str(workers)]
     subprocess.run(cmd, check=True)
     return json.loads(out.read_text(encoding="utf-8"))

@@ -15,7 +15,12 @@ Incremental runs: ingest records a digest per record in the metadata graph
 (lo:recordDigests). Each run keeps, next to the report, the digests it saw and its results per
 record (lo:validationCache). The next run on the same day with the same shapes re-validates
 only the records whose digest changed, the records that link to them, and the authority-wide
-set; every other record keeps its previous results."""
+set; every other record keeps its previous results.
+
+Without an authority (`localoffer validate` on the whole store), the authorities are validated
+one after the other through one pool, so memory stays that of one authority, and reported as
+one result; when some data graph belongs to no authority (a harvest, an RDF file without
+authority links) the store is validated whole instead."""
 
 from __future__ import annotations
 
@@ -205,8 +210,11 @@ def run_focus_set(fs: FocusSet) -> tuple[list[tuple[str, Finding]], float]:
 
 
 def _warm() -> None:
-    """Worker start-up: parse the shapes once per process."""
+    """Worker start-up: parse the shapes once per process (before forking, for all of them)."""
+    from localoffer.validation.quality import shape_files
+
     load_shapes()
+    shape_files()
 
 
 def default_workers() -> int:
@@ -348,6 +356,12 @@ def validate_store(
     if not graphs:
         raise ValidationError("the store holds no data to validate; ingest a source first")
     workers = default_workers() if workers is None else workers
+    codes = _publishers(store, settings, graphs) if code is None else None
+    if codes:  # everything, authority by authority: memory stays that of one authority
+        everything = _all(store, settings, codes, workers, batch_size)
+        if everything is not None:
+            everything.seconds = time.perf_counter() - started
+            return everything
     state = vcache.current_state(store, settings, code, graphs)
     previous = vcache.read(store, settings, code) if incremental else None
     plan = vcache.plan(previous, state)
@@ -359,6 +373,47 @@ def validate_store(
         result = finish(code, scope.records, by_record, state, settings)
         result.stats.update(mode="full", revalidated=len(scope.records))
     result.seconds = time.perf_counter() - started
+    return result
+
+
+def _publishers(store: Store, settings: Settings, graphs: list[str]) -> list[str] | None:
+    """The authorities whose source graphs hold all the data, or None when some data graph has
+    no publishing authority (a harvest, an RDF file) and the store must be taken whole."""
+    meta = ns.graph_iri(settings.base, "meta")
+    rows = store.select(f"""SELECT ?g ?p WHERE {{ GRAPH <{meta}> {{ ?g <{ns.LO}contentChecksum> ?c .
+        OPTIONAL {{ ?g <{ns.DCTERMS}publisher> ?p }} }} }}""")
+    publisher = {r["g"].value: r["p"].value if "p" in r else None for r in rows}
+    prefix = ns.authority_iri(settings.base, "")
+    codes = set()
+    for g in graphs:
+        p = publisher.get(g)
+        if p is None or not p.startswith(prefix):
+            return None
+        codes.add(p[len(prefix) :])
+    return sorted(codes)
+
+
+def _all(
+    store: Store, settings: Settings, codes: list[str], workers: int, batch_size: int
+) -> ValidationResult | None:
+    """All authorities validated one by one and reported as one result (None when a source
+    holds data not tied to its authority: then the store is validated whole)."""
+    records: dict[str, str] = {}
+    owned: list[tuple[str, Finding]] = []
+    graphs: list[str] = []
+    try:
+        for result in iter_validate_authorities(
+            store, settings, codes, workers=workers, batch_size=batch_size
+        ):
+            records.update(result.stats["records"])
+            owned += [(r, f) for r, fs in result.stats["by_record"].items() for f in fs]
+            graphs += result.graphs
+            result.stats.clear()
+    except ValidationError:
+        return None
+    state = vcache.State(vcache.today(), vcache.shapes_digest(), sorted(set(graphs)), complete=False)
+    result = finish(None, records, merge(owned), state, settings)
+    result.stats.update(mode="full", revalidated=len(records), authorities=len(codes))
     return result
 
 
@@ -406,6 +461,8 @@ def _partial(
     records = {r: k for r, k in previous.records.items() if r not in plan.removed}
     by_record = {r: list(fs) for r, fs in previous.findings.items() if r in records}
     if plan.changed:
+        if state.complete and state.graphs and not state.fingerprint:
+            graphs = state.graphs  # the authority's own sources hold all its data
         affected = vcache.affected_records(store, graphs, plan.changed)
         roots = sorted(affected | plan.changed - plan.removed)
         scope = Scope.of(

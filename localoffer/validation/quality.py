@@ -39,24 +39,24 @@ _INTEGRITY = re.compile(r"-(dates-not-future|url-syntax)$")
 
 
 @functools.lru_cache(maxsize=1)
-def shape_files() -> dict[str, str]:
-    """Shape IRI -> the shapes file (stem) that defines it, for the shapes that have a severity."""
-    out = {}
+def _shape_index() -> tuple[dict[str, str], frozenset[str]]:
+    files, patterned = {}, set()
     for entry in data_files("shapes", ".ttl"):
         g = rdflib.Graph().parse(data=entry.read_text(encoding="utf-8"), format="turtle")
         for shape in g.subjects(SH.severity, None):
             if isinstance(shape, URIRef):
-                out[str(shape)] = entry.name.removesuffix(".ttl")
-    return out
+                files[str(shape)] = entry.name.removesuffix(".ttl")
+        patterned |= {str(s) for s in g.subjects(SH.pattern, None)}
+    return files, frozenset(patterned)
 
 
-@functools.lru_cache(maxsize=1)
+def shape_files() -> dict[str, str]:
+    """Shape IRI -> the shapes file (stem) that defines it, for the shapes that have a severity."""
+    return _shape_index()[0]
+
+
 def _patterned() -> frozenset[str]:
-    out = set()
-    for entry in data_files("shapes", ".ttl"):
-        g = rdflib.Graph().parse(data=entry.read_text(encoding="utf-8"), format="turtle")
-        out |= {str(s) for s in g.subjects(SH.pattern, None)}
-    return frozenset(out)
+    return _shape_index()[1]
 
 
 def authority_items(known: dict[URIRef, Rule]) -> list[Rule]:
