@@ -121,10 +121,10 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.interval = interval
         self._max = 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._halt.wait(self.interval):
             self._max = max(self._max, proc_status().get("VmRSS", 0))
 
     def window(self) -> int:
@@ -132,7 +132,7 @@ class Sampler(threading.Thread):
         return value
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
 
 # -- the measured ingest (child process) -------------------------------------------------------
@@ -248,14 +248,14 @@ class LoadWatch(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.samples: list[float] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(5):
+        while not self._halt.wait(5):
             self.samples.append(os.getloadavg()[0])
 
     def stop(self) -> float:
-        self._stop.set()
+        self._halt.set()
         self.samples.append(os.getloadavg()[0])
         return sum(self.samples) / len(self.samples)
 
