@@ -147,7 +147,8 @@ def _graphs_to_redo(conn: sqlite3.Connection, source: Any, present: set[str], ch
 
 def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], changed: set[str] | None) -> None:
     """Bring the facet tables up to date after the graphs *changed* (None: all) were written;
-    *present* are the named graphs the store holds now."""
+    *present* are the named graphs the store holds now. The tables must exist (TABLES, and
+    the text index's `info`)."""
     from localoffer.textindex import rows
 
     present = set(present)
@@ -165,3 +166,11 @@ def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], chang
         redo = present
     for g in sorted(redo):
         index_graph(conn, source, g)
+    shared = conn.execute("SELECT EXISTS (SELECT service FROM svc GROUP BY service HAVING COUNT(*) > 1)").fetchone()
+    conn.execute("INSERT OR REPLACE INTO info VALUES ('svc_shared', ?)", (str(shared[0]),))
+
+
+def shared(conn: sqlite3.Connection) -> bool:
+    """Whether some service is declared in several graphs (so has several `svc` rows)."""
+    row = conn.execute("SELECT value FROM info WHERE key = 'svc_shared'").fetchone()
+    return row is None or row[0] != "0"

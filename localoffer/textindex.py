@@ -35,7 +35,7 @@ from localoffer import namespaces as ns
 from localoffer.errors import StoreError
 
 log = logging.getLogger(__name__)
-FORMAT = "4"  # bump when the tables change: older files are rebuilt
+FORMAT = "5"  # bump when the tables change: older files are rebuilt
 MAX_WORDS = 16
 MAX_MATCHES = 20000
 """At most this many best-ranked services take part in a search combined with other filters."""

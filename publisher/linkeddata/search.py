@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pyoxigraph as ox
 
+from localoffer import facets as kept
 from localoffer import namespaces as ns
 from localoffer.errors import QueryError
 from localoffer.textindex import WEIGHTS, TextIndex, fts_query
@@ -168,7 +169,11 @@ def _in(name: str, column: str = "value") -> str:
 
 def conditions(f: Filters, base: str, *, skip: str = "") -> tuple[list[str], list[Any]]:
     """SQL conditions on `service` (one per filter of *f* but the facet *skip*; words left
-    out: the callers join the text index) and their parameters."""
+    out: the callers join the text index) and their parameters. As the SPARQL they replace:
+    need and type of provision match narrower concepts; age and age group must hold for one
+    audience (a missing minimum is 0, a missing maximum 200); day and time for one
+    opening-hours node (open at the time, closed after it; `9:30` is read as 09:30:00);
+    language, how to attend and accessibility ignore case; cost needs an offer."""
     where: list[str] = []
     params: list[Any] = []
     if f.authority and skip != "authority":
@@ -237,7 +242,6 @@ def _selected(f: Filters, base: str, skip: str = "") -> tuple[str, list[Any]] | 
 def facets(index: TextIndex, f: Filters, base: str) -> list[Facet]:
     """Counts of matching services per value of each facet (under the other filters)."""
     out = []
-    labels = index.conn.execute
     for name, label in FACETS:
         chosen = _selected(f, base, skip=name)
         sql = "SELECT value, COUNT(DISTINCT service) AS n FROM facet WHERE name = ?"
@@ -247,8 +251,9 @@ def facets(index: TextIndex, f: Filters, base: str) -> list[Facet]:
             params += chosen[1]
         rows = index.conn.execute(f"{sql} GROUP BY value ORDER BY n DESC, value LIMIT ?",
                                   [*params, FACET_LIMIT]).fetchall()
-        shown = dict(labels(f"SELECT value, label FROM facet_label WHERE value IN ({','.join('?' * len(rows))})",
-                            [v for v, _ in rows]).fetchall()) if rows else {}
+        marks = ",".join("?" * len(rows))
+        shown = dict(index.conn.execute(f"SELECT value, label FROM facet_label WHERE value IN ({marks})",
+                                        [v for v, _ in rows]).fetchall())
         facet = Facet(name, label)
         current = getattr(f, name)
         for value, n in rows:
@@ -289,7 +294,7 @@ def page_of(index: TextIndex, f: Filters, base: str) -> tuple[int, list[str]]:
     chosen = _selected(f, base)
     cond, params = (f" AND service IN ({chosen[0]})", chosen[1]) if chosen else ("", [])
     total = conn.execute(f"SELECT COUNT(DISTINCT service) FROM svc WHERE 1{cond}", params).fetchone()[0]
-    if index.shared:
+    if kept.shared(index.conn):
         sql = (f"SELECT service FROM svc WHERE sortname IS NOT NULL{cond} GROUP BY service "
                "ORDER BY MIN(sortname), service LIMIT ? OFFSET ?")
     else:

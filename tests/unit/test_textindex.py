@@ -47,3 +47,26 @@ def test_touched_graphs_of_updates():
     assert touched_by_update("DROP ALL", set()) is None
     assert touched_by_update("CLEAR NAMED", set()) is None
     assert touched_by_update(f"INSERT DATA {{ GRAPH <{g}> {{ <a:b> <c:d> 1 }} }}", None) is None
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_search_filters_reach_sqlite_only_as_parameters(text):
+    from localoffer.publisher.linkeddata.search import Filters, conditions
+
+    from localoffer import facets
+
+    f = Filters(language=text, attendance=text, accessibility=text, cost="free", day="Monday", time="9:30")
+    where, params = conditions(f, "https://example.org/")
+    sql = "SELECT service FROM svc WHERE " + " AND ".join(where)
+    assert text.lower() in params and "09:30:00" in params
+    if len(text) > 1:
+        assert text not in sql
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(facets.TABLES)
+    conn.executemany("INSERT INTO facet VALUES ('s', 'g', ?, ?, ?)",
+                     [(n, text, text.lower()) for n in ("language", "attendance", "accessibility")]
+                     + [("cost", "free", "free")])
+    conn.execute("INSERT INTO svc VALUES ('s', 'g', 's')")
+    conn.execute("INSERT INTO service_hours VALUES ('s', 'g', ?, '09:00:00', '17:00:00')",
+                 ("https://schema.org/Monday",))
+    assert conn.execute(sql, params).fetchall() == [("s",)]
