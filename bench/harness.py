@@ -89,6 +89,7 @@ class Sample:
     """Things to ask for, drawn from the store: services, and listing filters that match."""
 
     services: list[str] = field(default_factory=list)
+    authority_of: dict[str, str] = field(default_factory=dict)  # service -> GSS code
     listings: list[tuple[str, str, int]] = field(default_factory=list)  # authority, term, age
     words: list[str] = field(default_factory=list)
 
@@ -100,8 +101,10 @@ def sample(store_dir: Path, n: int = 2000, seed: int = 5) -> Sample:
     store = open_reader(store_dir)
     rng = random.Random(seed)
     rows = list(store.query(
-        f"SELECT ?s WHERE {{ ?s a <{SCHEMA}Service> }} LIMIT 200000"))
-    services = [r["s"].value for r in rng.sample(rows, min(n, len(rows)))]
+        f"SELECT ?s ?a WHERE {{ ?s a <{SCHEMA}Service> ; <{LO}localAuthority> ?a }} LIMIT 200000"))
+    picked = rng.sample(rows, min(n, len(rows)))
+    services = [r["s"].value for r in picked]
+    authority_of = {r["s"].value: r["a"].value.rsplit("/", 1)[1] for r in picked}
     combos = list(store.query(
         f"SELECT DISTINCT ?a ?need WHERE {{ ?s a <{SCHEMA}Service> ; <{LO}localAuthority> ?a ; "
         f"<{SCHEMA}category> ?need }} LIMIT 5000"))
@@ -112,7 +115,7 @@ def sample(store_dir: Path, n: int = 2000, seed: int = 5) -> Sample:
     words = sorted({w.lower() for r in names for w in r["name"].value.split()
                     if w.isalpha() and len(w) > 4})
     store.close()
-    return Sample(services, listings, rng.sample(words, min(200, len(words))))
+    return Sample(services, authority_of, listings, rng.sample(words, min(200, len(words))))
 
 
 def lookup_query(service: str) -> str:
@@ -123,9 +126,11 @@ def lookup_query(service: str) -> str:
 def listing_query(authority: str, need: str, age: int) -> str:
     """(b) services of one authority for one need and age, sorted by name, 50 rows. The need
     is one of the authority's taxonomy terms (schema:category): the synthetic feeds, like
-    the real ones, tag services with their own terms rather than with our need concepts."""
-    return (f"SELECT ?service ?name ?min ?max WHERE {{ ?service a <{SCHEMA}Service> ; "
-            f"<{LO}localAuthority> <{authority}> ; <{SCHEMA}category> <{need}> ; "
+    the real ones, tag services with their own terms rather than with our need concepts.
+    The most selective pattern comes first, as a client would write it (Oxigraph keeps the
+    written order of patterns that are equally bound)."""
+    return (f"SELECT ?service ?name ?min ?max WHERE {{ ?service <{SCHEMA}category> <{need}> . "
+            f"?service <{LO}localAuthority> <{authority}> . ?service a <{SCHEMA}Service> ; "
             f"<{SCHEMA}name> ?name ; <{SCHEMA}audience> ?aud . "
             f"OPTIONAL {{ ?aud <{SCHEMA}suggestedMinAge> ?min }} "
             f"OPTIONAL {{ ?aud <{SCHEMA}suggestedMaxAge> ?max }} "

@@ -95,14 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         run(peer, workloads(peer.sparql, picks.services, picks.listings))
 
     if args.rdflib_authorities:
-        held = sorted({s.rsplit("/", 1)[1].split("-")[0].upper() for s in picks.services})
+        held = sorted(set(picks.authority_of.values()))
         codes = held[: args.rdflib_authorities]
         nt = args.workdir / "rdflib.nt"
         n = dump_authorities(store_dir, codes, nt)
         fig["rdflib_triples"] = n
-        mine = [s for s in picks.services if s.rsplit("/", 1)[1].split("-")[0].upper() in codes]
-        lists = [c for c in picks.listings if c[0].rsplit("/", 1)[1] in codes] or \
-                [(picks.listings[0][0].rsplit("/", 1)[0] + "/" + codes[0], picks.listings[0][1], 8)]
+        mine = [s for s in picks.services if picks.authority_of[s] in codes]
+        lists = [c for c in picks.listings if c[0].rsplit("/", 1)[1] in codes]
         log(f"rdflib-endpoint loads {n:,} triples ({', '.join(codes)}) ...")
         with rdflib_server(nt, args.workdir) as slow:
             run(slow, workloads(slow.sparql, mine, lists))
