@@ -74,6 +74,9 @@ def virtuoso_process(folder: Path, *, buffers: int | None = None) -> Iterator[st
     ini = ini.replace("/var/lib/virtuoso-opensource-7/db", str(folder))
     ini = re.sub(r"(?m)^ServerPort(\s*)=\s*1111$", f"ServerPort\\1= 127.0.0.1:{sql_port}", ini)
     ini = re.sub(r"(?m)^ServerPort(\s*)=\s*8890$", f"ServerPort\\1= 127.0.0.1:{http_port}", ini)
+    # kind: Virtuoso silently cuts every answer at ResultSetMaxRows (10,000 in Debian's
+    # ini), CONSTRUCTs of a whole graph included; a store behind localoffer needs it unlimited.
+    ini = re.sub(r"(?m)^ResultSetMaxRows\s*=.*$", "ResultSetMaxRows = 0", ini)
     if buffers:
         ini = re.sub(r"(?m)^NumberOfBuffers\s*=.*$", f"NumberOfBuffers = {buffers}", ini)
         ini = re.sub(r"(?m)^MaxDirtyBuffers\s*=.*$", f"MaxDirtyBuffers = {buffers * 3 // 4}", ini)
