@@ -283,6 +283,26 @@ class TextIndex:
     version: str
     store: Any
     conn: sqlite3.Connection
+    _words: str | None = None
+
+    def fill_words(self, text: str) -> bool:
+        """Fill the temporary table `words(service, rank, id)` with the services matching
+        *text* (each once: its best rank and first document), for joins with the search
+        tables; done once per text on this connection. False when *text* has no words."""
+        query = fts_query(text)
+        if query is None:
+            return False
+        if self._words != query:
+            self.conn.execute("DROP TABLE IF EXISTS temp.words")
+            self.conn.execute(
+                "CREATE TEMP TABLE words(service TEXT PRIMARY KEY, rank REAL NOT NULL, id INTEGER NOT NULL)")
+            self.conn.execute(
+                "INSERT INTO temp.words SELECT doc.iri, MIN(m.rank), MIN(m.id) FROM (SELECT fts.rowid AS id, "
+                f"bm25(fts, {', '.join(map(str, WEIGHTS))}) AS rank FROM fts WHERE fts MATCH ? LIMIT -1 OFFSET 0) m "
+                "JOIN doc ON doc.id = m.id GROUP BY doc.iri", (query,))
+            self.conn.execute("CREATE INDEX temp.words_rank ON words(rank, id)")
+            self._words = query
+        return True
 
     def close(self) -> None:
         self.conn.close()

@@ -24,7 +24,7 @@ import pyoxigraph as ox
 from localoffer import facets as kept
 from localoffer import namespaces as ns
 from localoffer.errors import QueryError
-from localoffer.textindex import WEIGHTS, TextIndex, fts_query
+from localoffer.textindex import TextIndex
 
 PAGE_SIZE = 20
 MAX_PAGE = 500
@@ -216,24 +216,17 @@ def conditions(f: Filters, base: str, *, skip: str = "") -> tuple[list[str], lis
     return where, params
 
 
-_MATCHES = (f"SELECT fts.rowid AS id, bm25(fts, {', '.join(map(str, WEIGHTS))}) AS rank "
-            "FROM fts WHERE fts MATCH ? LIMIT -1 OFFSET 0")
-"""The words' matches with their rank (the LIMIT keeps SQLite from flattening the subquery,
-which would move bm25 into an aggregate, where FTS5 cannot answer it)."""
-
-
-def _selected(f: Filters, base: str, skip: str = "") -> tuple[str, list[Any]] | None:
-    """A SELECT of the services matching *f* but the facet *skip* (None: every service);
-    one that selects nothing when the words have no word in them."""
+def _selected(index: TextIndex, f: Filters, base: str, skip: str = "") -> tuple[str, list[Any]] | None:
+    """A SELECT of the services matching *f* but the facet *skip* (None: every service; the
+    words are the temporary table `words` that `TextIndex.fill_words` filled)."""
     where, params = conditions(f, base, skip=skip)
     if f.q and skip != "q":
-        query = fts_query(f.q)
-        if query is None:
-            return "SELECT NULL WHERE 0", []
-        sql = f"SELECT doc.iri FROM ({_MATCHES}) m JOIN doc ON doc.id = m.id"
+        if not index.fill_words(f.q):
+            return "SELECT NULL AS service WHERE 0", []
         if where:
-            sql += " WHERE doc.iri IN (SELECT service FROM svc WHERE " + " AND ".join(where) + ")"
-        return sql, [query, *params]
+            return ("SELECT service FROM temp.words WHERE service IN (SELECT service FROM svc WHERE "
+                    + " AND ".join(where) + ")", params)
+        return "SELECT service FROM temp.words", []
     if not where:
         return None
     return "SELECT service FROM svc WHERE " + " AND ".join(where), params
@@ -243,10 +236,14 @@ def facets(index: TextIndex, f: Filters, base: str) -> list[Facet]:
     """Counts of matching services per value of each facet (under the other filters)."""
     out = []
     for name, label in FACETS:
-        chosen = _selected(f, base, skip=name)
+        chosen = _selected(index, f, base, skip=name)
         sql = "SELECT value, COUNT(DISTINCT service) AS n FROM facet WHERE name = ?"
         params: list[Any] = [name]
-        if chosen is not None:
+        if chosen is not None and f.q:  # a few thousand services at most: join them to their rows
+            sql = ("SELECT f.value AS value, COUNT(DISTINCT f.service) AS n FROM "
+                   f"({chosen[0]}) c JOIN facet f ON f.service = c.service AND f.name = ?")
+            params = [*chosen[1], name]
+        elif chosen is not None:
             sql += f" AND service IN ({chosen[0]})"
             params += chosen[1]
         rows = index.conn.execute(f"{sql} GROUP BY value ORDER BY n DESC, value LIMIT ?",
@@ -280,18 +277,16 @@ def page_of(index: TextIndex, f: Filters, base: str) -> tuple[int, list[str]]:
     offset = (f.page - 1) * PAGE_SIZE
     conn = index.conn
     if f.q:
-        query = fts_query(f.q)
-        if query is None:
+        if not index.fill_words(f.q):
             return 0, []
         where, params = conditions(f, base)
-        sql = f"FROM ({_MATCHES}) m JOIN doc ON doc.id = m.id"
-        if where:
-            sql += " WHERE doc.iri IN (SELECT service FROM svc WHERE " + " AND ".join(where) + ")"
-        total = conn.execute(f"SELECT COUNT(DISTINCT doc.iri) {sql}", [query, *params]).fetchone()[0]
-        iris = [i for (i,) in conn.execute(f"SELECT doc.iri {sql} GROUP BY doc.iri ORDER BY MIN(m.rank), MIN(m.id) "
-                                           "LIMIT ? OFFSET ?", [query, *params, PAGE_SIZE, offset])]
+        sql = "FROM temp.words" + (" WHERE service IN (SELECT service FROM svc WHERE " + " AND ".join(where) + ")"
+                                   if where else "")
+        total = conn.execute(f"SELECT COUNT(*) {sql}", params).fetchone()[0]
+        iris = [i for (i,) in conn.execute(f"SELECT service {sql} ORDER BY rank, id LIMIT ? OFFSET ?",
+                                           [*params, PAGE_SIZE, offset])]
         return int(total), iris
-    chosen = _selected(f, base)
+    chosen = _selected(index, f, base)
     cond, params = (f" AND service IN ({chosen[0]})", chosen[1]) if chosen else ("", [])
     total = conn.execute(f"SELECT COUNT(DISTINCT service) FROM svc WHERE 1{cond}", params).fetchone()[0]
     if kept.shared(index.conn):
