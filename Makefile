@@ -37,7 +37,10 @@ run: load serve
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install-test
+# The benchmarks' peers (oxigraph, rdflib-endpoint); wrk comes from Debian (apt-get install wrk).
+# See bench/README.md for each script and the latest figures.
+bench: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/ingest.py
 
 clean:
