@@ -185,7 +185,14 @@ def conditions(f: Filters, base: str, *, skip: str = "") -> tuple[list[str], lis
     if f.category and skip != "category":
         where.append(_in("category+"))
         params.append(ns.SCHEME + "provision-category/" + f.category)
-    if (f.age is not None or f.band) and skip not in ("age", "band"):
+    if f.band and f.age is None and skip not in ("age", "band"):
+        # the band's rows are kept for the bands the facet shows; others are checked below
+        where.append("(service IN (SELECT service FROM facet WHERE name = 'band' AND value = ?) OR "
+                     "(NOT EXISTS (SELECT 1 FROM band WHERE iri = ? AND shown) AND service IN ("
+                     "SELECT a.service FROM service_age a JOIN band b ON b.iri = ? WHERE "
+                     "COALESCE(a.amin, 0) <= b.bmax AND COALESCE(a.amax, 200) >= b.bmin)))")
+        params += [ns.SCHEME + "age-band/" + f.band] * 3
+    elif (f.age is not None or f.band) and skip not in ("age", "band"):
         sql = "SELECT a.service FROM service_age a"
         tests = []
         if f.band:
@@ -235,17 +242,20 @@ def _selected(index: TextIndex, f: Filters, base: str, skip: str = "") -> tuple[
 def facets(index: TextIndex, f: Filters, base: str) -> list[Facet]:
     """Counts of matching services per value of each facet (under the other filters)."""
     out = []
+    kept_sets: dict[tuple[str, tuple[Any, ...]], str] = {}
     for name, label in FACETS:
         chosen = _selected(index, f, base, skip=name)
         sql = "SELECT value, COUNT(DISTINCT service) AS n FROM facet WHERE name = ?"
         params: list[Any] = [name]
-        if chosen is not None and f.q:  # a few thousand services at most: join them to their rows
+        if chosen is not None:  # the facets skipping no set filter share one set: kept once
+            key = (chosen[0], tuple(chosen[1]))
+            if key not in kept_sets:
+                kept_sets[key] = table = f"selected{len(kept_sets)}"
+                index.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+                index.conn.execute(f"CREATE TEMP TABLE {table}(service TEXT PRIMARY KEY)")
+                index.conn.execute(f"INSERT OR IGNORE INTO temp.{table} {chosen[0]}", chosen[1])
             sql = ("SELECT f.value AS value, COUNT(DISTINCT f.service) AS n FROM "
-                   f"({chosen[0]}) c JOIN facet f ON f.service = c.service AND f.name = ?")
-            params = [*chosen[1], name]
-        elif chosen is not None:
-            sql += f" AND service IN ({chosen[0]})"
-            params += chosen[1]
+                   f"temp.{kept_sets[key]} c JOIN facet f ON f.service = c.service AND f.name = ?")
         rows = index.conn.execute(f"{sql} GROUP BY value ORDER BY n DESC, value LIMIT ?",
                                   [*params, FACET_LIMIT]).fetchall()
         marks = ",".join("?" * len(rows))
