@@ -258,8 +258,6 @@ def test_link_command(linked: Linked) -> None:
 
     from localoffer.cli import main
 
-    if "link" not in main.commands:  # type: ignore[attr-defined]
-        pytest.skip("`localoffer link` is not wired into localoffer/cli.py yet")
     review = linked.folder / "review.csv"
     result = CliRunner().invoke(main, ["--store", linked.settings.store, "--base-uri", BASE, "link",
                                        "--review", str(review), "--format", "json"])
