@@ -297,6 +297,9 @@ def extract(
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
         )
         scope = _reachable(Scope.of(code, triples), ns.authority_iri(settings.base, code))
+    elif code is not None and getattr(getattr(store, "endpoints", None), "kind", None) == "virtuoso":
+        # kind: Virtuoso answers the property-path CONSTRUCT (`(!rdf:type)*`) with nothing.
+        scope = Scope.of(code, _walk(store, settings, code, graphs))
     else:
         scope = Scope.of(code, store.query(_construct(settings, code), default_graph=graphs))
     linked = ox.NamedNode(ns.LO + "localAuthority")
@@ -307,6 +310,36 @@ def extract(
     ):
         raise ValidationError(f"the store holds no records for authority {code}; ingest its feed first")
     return scope
+
+
+def _walk(store: Store, settings: Settings, code: str, graphs: list[str], chunk: int = 200) -> list[ox.Triple]:
+    """The triples core._construct selects, gathered in rounds of plain lookups: the roots
+    (the authority, its records, its Local Offers), then every IRI reachable from them along
+    any predicate but rdf:type. Blank-node objects cannot be named in a later request, so
+    their own triples are not followed (the ingest mints IRIs for every part of a record)."""
+    a = ns.authority_iri(settings.base, code)
+    roots = (f"SELECT DISTINCT ?r WHERE {{ {{ ?r <{ns.LO}localAuthority> <{a}> }} UNION "
+             f"{{ <{a}> <{ns.LO}localOffer> ?r }} UNION "
+             f"{{ ?r a <{ns.LO}LocalOffer> ; <{ns.DCTERMS}publisher> <{a}> }} }}")
+    frontier = {a} | {row["r"].value for row in store.select(roots) if isinstance(row["r"], ox.NamedNode)}
+    seen = set(frontier)
+    triples: list[ox.Triple] = []
+    while frontier:
+        nxt: set[str] = set()
+        ordered = sorted(frontier)
+        for i in range(0, len(ordered), chunk):
+            values = " ".join(str(ox.NamedNode(n)) for n in ordered[i:i + chunk])
+            found = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}",
+                                default_graph=graphs)
+            for t in found:
+                t = t if isinstance(t, ox.Triple) else ox.Triple(t.subject, t.predicate, t.object)
+                triples.append(t)
+                o = t.object
+                if t.predicate != _RDF_TYPE and isinstance(o, ox.NamedNode) and o.value not in seen:
+                    seen.add(o.value)
+                    nxt.add(o.value)
+        frontier = nxt
+    return triples
 
 
 def _reachable(scope: Scope, authority: str) -> Scope:
