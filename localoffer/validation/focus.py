@@ -312,7 +312,8 @@ def extract(
     return scope
 
 
-def _walk(store: Store, settings: Settings, code: str, graphs: list[str], chunk: int = 200) -> list[ox.Triple]:
+def _walk(store: Store, settings: Settings, code: str, graphs: list[str],
+          chunk: int = 200) -> list[ox.Triple]:
     """The triples core._construct selects, gathered in rounds of plain lookups: the roots
     (the authority, its records, its Local Offers), then every IRI reachable from them along
     any predicate but rdf:type. Blank-node objects cannot be named in a later request, so
