@@ -74,7 +74,8 @@ def check_read_query(text: str, allowed_services: set[str] | None = None) -> Non
                              "allow-listed SPARQL endpoints, and none is allowed here")
 
 
-def _positioned(text: str) -> list[re.Match[str]]:
+def positioned_tokens(text: str) -> list[re.Match[str]]:
+    """The query's tokens (comments left out), each with its position in *text*."""
     return [m for m in _TOKEN.finditer(text) if m.lastgroup != "comment"]
 
 
@@ -85,7 +86,7 @@ def apply_using(update: str, using: list[str], using_named: list[str]) -> str:
     if not using and not using_named:
         return update
     clause = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named)
-    toks = _positioned(update)
+    toks = positioned_tokens(update)
     depth = 0
     edits: list[tuple[int, int, str]] = []
     for i, m in enumerate(toks):

@@ -27,17 +27,9 @@ import pyoxigraph as ox
 
 from localoffer.errors import HarvestError, QueryError
 from localoffer.http import check_target
-from localoffer.sparqlguard import service_targets
+from localoffer.sparqlguard import positioned_tokens, service_targets
 
 from .remote import Policy, select
-
-_TOKEN = re.compile(
-    r'''(?P<comment>\#[^\n]*)
-      | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'
-                  |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-      | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-      | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[A-Za-z0-9_\-.]*)?|[?$][A-Za-z0-9_]+)
-      | (?P<other>\S)''', re.VERBOSE | re.DOTALL)
 
 
 class ServiceError(HarvestError):
@@ -85,7 +77,7 @@ def _reason(exc: HarvestError, iri: str) -> str:
 
 def prologue(text: str) -> str:
     """The PREFIX and BASE declarations of a query, to send along with its SERVICE patterns."""
-    toks = [m for m in _TOKEN.finditer(text) if m.lastgroup != "comment"]
+    toks = positioned_tokens(text)
     out: list[str] = []
     for i, m in enumerate(toks):
         word = m.group().upper()
@@ -100,7 +92,7 @@ def prologue(text: str) -> str:
 
 def clauses(text: str) -> list[Clause]:
     """The outermost SERVICE clauses (nested ones travel inside their pattern)."""
-    toks = [m for m in _TOKEN.finditer(text) if m.lastgroup != "comment"]
+    toks = positioned_tokens(text)
     found: list[Clause] = []
     i = 0
     while i < len(toks):
