@@ -41,6 +41,20 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def load_args(ap, *, authorities: int, workdir: str) -> None:
+    """The options every serving benchmark shares: the data set, the server, the load."""
+    ap.add_argument("--authorities", type=int, default=authorities)
+    ap.add_argument("--services", type=int, default=3000, help="services per authority")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, default=Path(workdir),
+                    help="where the data and the store are built (and reused)")
+    ap.add_argument("--duration", type=int, default=20, help="seconds of load per workload")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers of localoffer serve")
+    ap.add_argument("--threads", type=int, default=4, help="threads per worker")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+
+
 # -- data ------------------------------------------------------------------------------------
 def build_store(work: Path, authorities: int, services: int, seed: int = 1) -> Path:
     """The embedded store of the synthetic data set in *work*, generated and ingested unless a

@@ -39,6 +39,7 @@ from harness import (
     build_store,
     check_answers,
     listing_query,
+    load_args,
     localoffer_server,
     log,
     lookup_query,
@@ -150,19 +151,11 @@ def virtuoso(args, fig: dict, embedded_store: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--authorities", type=int, default=150)
-    ap.add_argument("--services", type=int, default=3000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/localoffer-national"))
+    load_args(ap, authorities=150, workdir="/tmp/localoffer-national")
     ap.add_argument("--backends", default="embedded,virtuoso")
-    ap.add_argument("--duration", type=int, default=20)
-    ap.add_argument("--connections", type=int, default=16)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--virtuoso-buffers", type=int, default=680000,
                     help="Virtuoso NumberOfBuffers (8 KB each; 680000 ~ 5 GB, its guide's size for 8 GB)")
     ap.add_argument("--skip-validation", action="store_true")
-    ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]

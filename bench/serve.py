@@ -22,13 +22,13 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 from harness import (
     build_store,
     check_answers,
     dump_authorities,
     listing_query,
+    load_args,
     localoffer_server,
     log,
     lookup_query,
@@ -55,17 +55,9 @@ def workloads(path: str, services: list[str], listings: list[tuple[str, str, int
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--authorities", type=int, default=20)
-    ap.add_argument("--services", type=int, default=3000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/localoffer-bench-serve"))
-    ap.add_argument("--duration", type=int, default=20, help="seconds of load per workload")
-    ap.add_argument("--connections", type=int, default=16)
-    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers of localoffer serve")
-    ap.add_argument("--threads", type=int, default=4, help="threads per worker")
+    load_args(ap, authorities=20, workdir="/tmp/localoffer-bench-serve")
     ap.add_argument("--rdflib-authorities", type=int, default=1,
                     help="authorities rdflib-endpoint holds (0: leave rdflib out)")
-    ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
 

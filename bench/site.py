@@ -20,12 +20,12 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 from harness import (
     build_store,
     check_answers,
+    load_args,
     localoffer_server,
     log,
     lookup_query,
@@ -39,15 +39,7 @@ from harness import (
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--authorities", type=int, default=20)
-    ap.add_argument("--services", type=int, default=3000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/localoffer-bench-serve"))
-    ap.add_argument("--duration", type=int, default=20, help="seconds of load per workload")
-    ap.add_argument("--connections", type=int, default=16)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--json", type=Path)
+    load_args(ap, authorities=20, workdir="/tmp/localoffer-bench-serve")
     args = ap.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
 
