@@ -1,0 +1,174 @@
+"""The compiled shapes (localoffer.validation.compiled) give pySHACL's results, result for
+result: focus node, path, value, source shape, severity, message and constraint component.
+
+* every per-shape fixture of tests/unit/test_shapes.py (broken and conforming variants) and a
+  generated synthetic authority (bench/generate.py, 60 services): against plain pySHACL on an
+  rdflib graph (rdflib's own SPARQL engine);
+* both real council feeds whole (Bristol with its complete authority profile, so the
+  authority-wide rules run): against `validate()` (pySHACL with its SPARQL answered by
+  Oxigraph, itself checked against plain pySHACL in test_validate_focus.py, which is too slow
+  on the whole feeds for a test); and a 40-service sample of each against plain pySHACL;
+* a shape the compiler does not know falls back to pySHACL for that shape only."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pyshacl
+import pytest
+import rdflib
+from localoffer.ingest.pipeline import ingest
+from rdflib.namespace import RDF, SH
+
+from localoffer.config import load_settings
+from localoffer.store import open_store
+from localoffer.validation import compiled, load_shapes, render_path, validate
+from localoffer.validation.core import _QueryGraph, oxigraph_term, term_tuple
+from localoffer.validation.focus import extract
+
+from ..conftest import BASE, ROOT, SAMPLES
+from ..unit.test_shapes import CASES, variant
+
+FEEDS = {
+    "E06000023": SAMPLES / "bristol-services-2024-12.json",
+    "E06000013": SAMPLES / "north-lincolnshire-services-2024-12.json",
+}
+PROFILE = SAMPLES / "profiles" / "example-complete.yaml"
+
+Row = tuple[object, ...]
+
+
+def _key(f) -> Row:
+    return (f.focus_term, f.path or "", f.value_term, f.shape, f.severity, f.message, f.component)
+
+
+def _compiled(triples) -> set[Row]:
+    return {_key(f) for f in compiled.findings(triples)}
+
+
+def _plain(graph: rdflib.Graph) -> set[Row]:
+    """pySHACL on a plain rdflib graph, read straight from its report."""
+    _, report, _ = pyshacl.validate(graph, shacl_graph=load_shapes(), advanced=True, inference="none",
+                                    allow_warnings=True)
+    out = set()
+    for r in report.subjects(RDF.type, SH.ValidationResult):
+        path, value = report.value(r, SH.resultPath), report.value(r, SH.value)
+        out.add((term_tuple(report.value(r, SH.focusNode)), render_path(report, path) if path is not None else "",
+                 None if value is None else term_tuple(value), str(report.value(r, SH.sourceShape)),
+                 str(report.value(r, SH.resultSeverity)).rsplit("#", 1)[-1],
+                 str(report.value(r, SH.resultMessage)), str(report.value(r, SH.sourceConstraintComponent))))
+    return out
+
+
+def _ox_triples(graph: rdflib.Graph) -> list[ox.Triple]:
+    bnodes: dict = {}
+    return [ox.Triple(oxigraph_term(s, bnodes), oxigraph_term(p, bnodes), oxigraph_term(o, bnodes))
+            for s, p, o in graph]
+
+
+def _as_plain(triples: list[ox.Triple]) -> rdflib.Graph:
+    return rdflib.Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+
+
+def test_every_shape_is_compiled():
+    assert compiled.package_shapes().not_compiled == []
+    assert len(compiled.package_shapes().targets) == len(set(load_shapes().subjects(SH.severity, None)))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_shape_fixtures_equal_plain_pyshacl(case):
+    for graph in (variant(case.remove, case.add), variant(case.ok_remove, case.ok_add)):
+        # the round trip through N-Triples gives both engines the same blank node ids
+        triples = _ox_triples(graph)
+        expected = _plain(_as_plain(triples))
+        assert _compiled(triples) == expected
+    assert any(row[3].endswith("#" + case.shape) for row in _compiled(_ox_triples(variant(case.remove, case.add))))
+
+
+def _store(tmp_path, feeds):
+    settings = load_settings({"store": str(tmp_path / "store"), "base_uri": BASE}, environ={})
+    store = open_store(settings)
+    for code, feed in feeds.items():
+        ingest(store, settings, str(feed), authority=code)
+    if "E06000023" in feeds:
+        ingest(store, settings, str(PROFILE), authority="E06000023")
+    return store, settings
+
+
+def _slice(store, settings, code) -> list[ox.Triple]:
+    scope = extract(store, settings, code, [g for g in store.named_graphs() if "/graph/source/" in g])
+    return [t for ts in scope.out.values() for t in ts]
+
+
+@pytest.fixture(scope="module")
+def feeds(tmp_path_factory):
+    store, settings = _store(tmp_path_factory.mktemp("compiled"), FEEDS)
+    yield store, settings
+    store.close()
+
+
+@pytest.mark.parametrize("code", FEEDS)
+def test_real_feeds_equal_pyshacl(feeds, code):
+    store, settings = feeds
+    triples = _slice(store, settings, code)
+    ours = compiled.findings(triples)
+    theirs = validate(_QueryGraph.from_oxigraph(triples), authority=code).findings
+    assert {_key(f) for f in ours} == {_key(f) for f in theirs}
+    assert len(theirs) > 1000
+    # the record each finding is attributed to is core's too
+    assert {(f.focus, f.record, f.record_name) for f in ours} == {(f.focus, f.record, f.record_name) for f in theirs}
+
+
+def test_feed_samples_equal_plain_pyshacl(tmp_path):
+    sample = {}
+    for code, feed in FEEDS.items():
+        part = tmp_path / f"{code}.json"
+        part.write_text(json.dumps(json.loads(feed.read_text(encoding="utf-8"))[:40]), encoding="utf-8")
+        sample[code] = part
+    store, settings = _store(tmp_path, sample)
+    try:
+        for code in FEEDS:
+            triples = _slice(store, settings, code)
+            assert _compiled(triples) == _plain(_as_plain(triples)), code
+    finally:
+        store.close()
+
+
+def test_a_synthetic_authority_equals_plain_pyshacl(tmp_path):
+    spec = importlib.util.spec_from_file_location("generate", Path(ROOT) / "bench" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    generate.generate(tmp_path / "data", 1, 60, seed=7)
+    feed = next((tmp_path / "data").glob("E*.json"))
+    store, settings = _store(tmp_path, {feed.stem: feed})
+    try:
+        triples = _slice(store, settings, feed.stem)
+        expected = _plain(_as_plain(triples))
+        assert _compiled(triples) == expected
+        assert len(expected) > 60
+    finally:
+        store.close()
+
+
+def test_a_shape_it_cannot_compile_falls_back_to_pyshacl():
+    shapes = rdflib.Graph().parse(format="turtle", data='''
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        <urn:datatype> a sh:PropertyShape ; sh:targetClass <https://schema.org/Service> ;
+            sh:path <https://schema.org/name> ; sh:datatype xsd:integer ; sh:severity sh:Info ;
+            sh:message "not a number" .
+        <urn:name> a sh:PropertyShape ; sh:targetClass <https://schema.org/Service> ;
+            sh:path <https://schema.org/name> ; sh:maxCount 1 ; sh:severity sh:Warning ;
+            sh:message "one name" .
+        ''')
+    graph = rdflib.Graph().parse(format="turtle", data="""
+        <urn:a> a <https://schema.org/Service> ; <https://schema.org/name> "A" .
+        <urn:b> a <https://schema.org/Service> ; <https://schema.org/name> "B" , "B2" .""")
+    plan = compiled.compile_shapes(shapes)
+    assert plan.not_compiled == ["urn:datatype"]
+    found = compiled.findings(_ox_triples(graph), compiled=plan)
+    assert sorted((f.shape, f.focus) for f in found) == [
+        ("urn:datatype", "urn:a"), ("urn:datatype", "urn:b"), ("urn:datatype", "urn:b"), ("urn:name", "urn:b")]
