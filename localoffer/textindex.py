@@ -283,26 +283,7 @@ class TextIndex:
     version: str
     store: Any
     conn: sqlite3.Connection
-    _words: str | None = None
-
-    def fill_words(self, text: str) -> bool:
-        """Fill the temporary table `words(service, rank, id)` with the services matching
-        *text* (each once: its best rank and first document), for joins with the search
-        tables; done once per text on this connection. False when *text* has no words."""
-        query = fts_query(text)
-        if query is None:
-            return False
-        if self._words != query:
-            self.conn.execute("DROP TABLE IF EXISTS temp.words")
-            self.conn.execute(
-                "CREATE TEMP TABLE words(service TEXT PRIMARY KEY, rank REAL NOT NULL, id INTEGER NOT NULL)")
-            self.conn.execute(
-                "INSERT INTO temp.words SELECT doc.iri, MIN(m.rank), MIN(m.id) FROM (SELECT fts.rowid AS id, "
-                f"bm25(fts, {', '.join(map(str, WEIGHTS))}) AS rank FROM fts WHERE fts MATCH ? LIMIT -1 OFFSET 0) m "
-                "JOIN doc ON doc.id = m.id GROUP BY doc.iri", (query,))
-            self.conn.execute("CREATE INDEX temp.words_rank ON words(rank, id)")
-            self._words = query
-        return True
+    path: Path | None = None
 
     def close(self) -> None:
         self.conn.close()
@@ -370,7 +351,7 @@ def open_index(store: Any, attempts: int = 3) -> TextIndex:
         path = index_file(index_folder(store), version)
         if _usable(path) or _build_for_reader(view, path, version):
             conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-            return TextIndex(version, view, conn)
+            return TextIndex(version, view, conn, path)
     raise StoreError(f"the store changed {attempts} times while its text index was built; "
                      "try again when ingests have finished")
 

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from localoffer.errors import QueryError
 from localoffer.textindex import open_index
 
-from .search import PAGE_SIZE, Filters, facets, parse_filters, results
+from .search import PAGE_SIZE, Filters, facets, parse_filters, results, select
 from .site import TEMPLATE_FOLDER, href_for, settings, store
 
 bp = Blueprint("ld_browse", __name__, template_folder=TEMPLATE_FOLDER)
@@ -34,8 +34,9 @@ def services() -> Response:
     base = settings().base
     # one store version throughout, with its own text index
     with open_index(store()) as index:
-        total, hits = results(index, filters, base)
-        facet_list = facets(index, filters, base)
+        selection = select(index, filters, base)
+        total, hits = results(index, filters, base, selection)
+        facet_list = facets(index, filters, base, selection)
     sampled = 0  # counts are exact (the key stays in the JSON for programs that read it)
     pages = max(1, -(-total // PAGE_SIZE))
     if wants_json:

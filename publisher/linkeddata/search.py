@@ -1,18 +1,20 @@
 """Searching services across council boundaries: the filters a person can set, checked and
-turned into SQL over the search tables of the store version's own file (`localoffer.facets`,
-beside the text index `localoffer.textindex`), the facet counts, and one page of results.
+turned into sets of services from the search tables of the store version's own file
+(`localoffer.facets`, held in memory as bitsets by `localoffer.searchsets`), the facet
+counts, and one page of results.
 
-Every filter selects a set of services (words by an FTS5 MATCH on the same connection, the
-others from the facet, age and opening-hours tables); the matching services are the
+Every filter selects a set of services (words by an FTS5 MATCH on the version's file, the
+others by looking their value up among the kept sets); the matching services are the
 intersection, counted exactly however many match. Results with words are ordered by
 relevance, else by name. Only the page's services are read from the store (names,
-descriptions, councils, providers and ages for display). Every value reaches SQLite as a
-bound `?` parameter, and the store as an RDF term written by pyoxigraph."""
+descriptions, councils, providers and ages for display). Words reach SQLite as a bound `?`
+parameter, and the store gets IRIs written by pyoxigraph."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -21,10 +23,11 @@ from zoneinfo import ZoneInfo
 
 import pyoxigraph as ox
 
-from localoffer import facets as kept
 from localoffer import namespaces as ns
+from localoffer import searchsets as kept
 from localoffer.errors import QueryError
-from localoffer.textindex import TextIndex
+from localoffer.searchsets import Sets, Words, members
+from localoffer.textindex import WEIGHTS, TextIndex, fts_query
 
 PAGE_SIZE = 20
 MAX_PAGE = 500
@@ -163,109 +166,77 @@ def param_value(name: str, value: str) -> str:
     return value
 
 
-def _in(name: str, column: str = "value") -> str:
-    return f"service IN (SELECT service FROM facet WHERE name = '{name}' AND {column} = ?)"
+def filter_sets(sets: Sets, conn: sqlite3.Connection, f: Filters, base: str) -> list[tuple[str, int]]:
+    """(facet, set of services) for each filter of *f* but the words: a facet's counts leave
+    out its own filter. As the SPARQL they replace: need and type of provision match narrower
+    concepts; age and age group must hold for one audience (a missing minimum is 0, a missing
+    maximum 200); day and time for one opening-hours node (open at the time, closed after it;
+    `9:30` is read as 09:30:00); language, how to attend and accessibility ignore case; cost
+    needs an offer. Filter values are only looked up, never written into a query."""
+    out: list[tuple[str, int]] = []
+    if f.authority:
+        out.append(("authority", sets.value("authority", ns.authority_iri(base, f.authority))))
+    if f.need:
+        out.append(("need", sets.value("need+", ns.SCHEME + "need/" + f.need)))
+    if f.category:
+        out.append(("category", sets.value("category+", ns.SCHEME + "provision-category/" + f.category)))
+    if f.age is not None or f.band:
+        out.append(("band", sets.of_age(conn, None if f.age is None else float(f.age),
+                                        ns.SCHEME + "age-band/" + f.band if f.band else None)))
+    if f.cost:
+        out.append(("cost", sets.value("cost", f.cost)))
+    if f.day or f.time:
+        hour, minute = f.time.split(":") if f.time else ("", "")
+        out.append(("day", sets.open_at(conn, ns.SCHEMA + f.day if f.day else None,
+                                        f"{int(hour):02d}:{minute}:00" if f.time else None)))
+    for name in kept.KEYED:
+        if getattr(f, name):
+            out.append((name, sets.key(name, getattr(f, name))))
+    return out
 
 
-def conditions(f: Filters, base: str, *, skip: str = "") -> tuple[list[str], list[Any]]:
-    """SQL conditions on `service` (one per filter of *f* but the facet *skip*; words left
-    out: the callers join the text index) and their parameters. As the SPARQL they replace:
-    need and type of provision match narrower concepts; age and age group must hold for one
-    audience (a missing minimum is 0, a missing maximum 200); day and time for one
-    opening-hours node (open at the time, closed after it; `9:30` is read as 09:30:00);
-    language, how to attend and accessibility ignore case; cost needs an offer."""
-    where: list[str] = []
-    params: list[Any] = []
-    if f.authority and skip != "authority":
-        where.append(_in("authority"))
-        params.append(ns.authority_iri(base, f.authority))
-    if f.need and skip != "need":
-        where.append(_in("need+"))
-        params.append(ns.SCHEME + "need/" + f.need)
-    if f.category and skip != "category":
-        where.append(_in("category+"))
-        params.append(ns.SCHEME + "provision-category/" + f.category)
-    if f.band and f.age is None and skip not in ("age", "band"):
-        # the band's rows are kept for the bands the facet shows; others are checked below
-        where.append("(service IN (SELECT service FROM facet WHERE name = 'band' AND value = ?) OR "
-                     "(NOT EXISTS (SELECT 1 FROM band WHERE iri = ? AND shown) AND service IN ("
-                     "SELECT a.service FROM service_age a JOIN band b ON b.iri = ? WHERE "
-                     "COALESCE(a.amin, 0) <= b.bmax AND COALESCE(a.amax, 200) >= b.bmin)))")
-        params += [ns.SCHEME + "age-band/" + f.band] * 3
-    elif (f.age is not None or f.band) and skip not in ("age", "band"):
-        sql = "SELECT a.service FROM service_age a"
-        tests = []
-        if f.band:
-            sql += " JOIN band b ON b.iri = ?"
-            params.append(ns.SCHEME + "age-band/" + f.band)
-            tests.append("COALESCE(a.amin, 0) <= b.bmax AND COALESCE(a.amax, 200) >= b.bmin")
-        if f.age is not None:
-            tests.append("COALESCE(a.amin, 0) <= ? AND COALESCE(a.amax, 200) >= ?")
-            params += [float(f.age), float(f.age)]
-        where.append(f"service IN ({sql} WHERE {' AND '.join(tests)})")
-    if f.cost and skip != "cost":
-        where.append(_in("cost"))
-        params.append(f.cost)
-    if (f.day or f.time) and skip not in ("day", "time"):
-        tests = []
-        if f.day:
-            tests.append("day = ?")
-            params.append(ns.SCHEMA + f.day)
-        if f.time:
-            hour, minute = f.time.split(":")
-            tests.append("opens <= ? AND closes > ?")
-            params += [f"{int(hour):02d}:{minute}:00"] * 2
-        where.append(f"service IN (SELECT service FROM service_hours WHERE {' AND '.join(tests)})")
-    for name in ("language", "attendance", "accessibility"):
-        if getattr(f, name) and skip != name:
-            where.append(_in(name, "key"))
-            params.append(getattr(f, name).lower())
-    return where, params
+@dataclass
+class Selection:
+    """The services a search selects: the words' matches (None: no words) and the filters."""
+
+    sets: Sets
+    words: Words | None
+    filters: list[tuple[str, int]]
+
+    def chosen(self, skip: str = "", *, words: bool = True) -> int | None:
+        """The services every filter but the facet *skip* selects, with the words unless not
+        *words* (None: all of them)."""
+        out = self.words.bits if self.words is not None and words else None
+        for name, bits in self.filters:
+            if name != skip:
+                out = bits if out is None else out & bits
+        return out
 
 
-def _selected(index: TextIndex, f: Filters, base: str, skip: str = "") -> tuple[str, list[Any]] | None:
-    """A SELECT of the services matching *f* but the facet *skip* (None: every service; the
-    words are the temporary table `words` that `TextIndex.fill_words` filled)."""
-    where, params = conditions(f, base, skip=skip)
-    if f.q and skip != "q":
-        if not index.fill_words(f.q):
-            return "SELECT NULL AS service WHERE 0", []
-        if where:
-            return ("SELECT service FROM temp.words WHERE service IN (SELECT service FROM svc WHERE "
-                    + " AND ".join(where) + ")", params)
-        return "SELECT service FROM temp.words", []
-    if not where:
-        return None
-    return "SELECT service FROM svc WHERE " + " AND ".join(where), params
+def select(index: TextIndex, f: Filters, base: str) -> Selection:
+    """The sets a search of *f* selects, on the version *index* reads."""
+    sets = kept.sets_of(index.conn, index.path)
+    words = None
+    if f.q:
+        query = fts_query(f.q)
+        words = sets.words(index.conn, query, WEIGHTS) if query else Words([], 0)
+    return Selection(sets, words, filter_sets(sets, index.conn, f, base))
 
 
-def facets(index: TextIndex, f: Filters, base: str) -> list[Facet]:
+def facets(index: TextIndex, f: Filters, base: str, selection: Selection | None = None) -> list[Facet]:
     """Counts of matching services per value of each facet (under the other filters)."""
+    sel = selection or select(index, f, base)
     out = []
-    kept_sets: dict[tuple[str, tuple[Any, ...]], str] = {}
     for name, label in FACETS:
-        chosen = _selected(index, f, base, skip=name)
-        sql = "SELECT value, COUNT(DISTINCT service) AS n FROM facet WHERE name = ?"
-        params: list[Any] = [name]
-        if chosen is not None:  # the facets skipping no set filter share one set: kept once
-            key = (chosen[0], tuple(chosen[1]))
-            if key not in kept_sets:
-                kept_sets[key] = table = f"selected{len(kept_sets)}"
-                index.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
-                index.conn.execute(f"CREATE TEMP TABLE {table}(service TEXT PRIMARY KEY)")
-                index.conn.execute(f"INSERT OR IGNORE INTO temp.{table} {chosen[0]}", chosen[1])
-            sql = ("SELECT f.value AS value, COUNT(DISTINCT f.service) AS n FROM "
-                   f"temp.{kept_sets[key]} c JOIN facet f ON f.service = c.service AND f.name = ?")
-        rows = index.conn.execute(f"{sql} GROUP BY value ORDER BY n DESC, value LIMIT ?",
-                                  [*params, FACET_LIMIT]).fetchall()
-        marks = ",".join("?" * len(rows))
-        shown = dict(index.conn.execute(f"SELECT value, label FROM facet_label WHERE value IN ({marks})",
-                                        [v for v, _ in rows]).fetchall())
+        chosen = sel.chosen(skip=name)
+        counted = [(value, bits.bit_count() if chosen is None else (bits & chosen).bit_count())
+                   for value, bits in sel.sets.values.get(name, {}).items()]
+        rows = sorted(((v, n) for v, n in counted if n), key=lambda r: (-r[1], r[0]))[:FACET_LIMIT]
         facet = Facet(name, label)
         current = getattr(f, name)
         for value, n in rows:
             param = param_value(name, value)
-            facet.values.append(FacetValue(param, shown.get(value) or param, int(n),
+            facet.values.append(FacetValue(param, sel.sets.labels.get(value) or param, n,
                                            str(current).lower() == param.lower()))
         if facet.values:
             out.append(facet)
@@ -282,35 +253,32 @@ class Hit:
     ages: str
 
 
-def page_of(index: TextIndex, f: Filters, base: str) -> tuple[int, list[str]]:
+def page_of(index: TextIndex, f: Filters, base: str,
+            selection: Selection | None = None) -> tuple[int, list[str]]:
     """The number of matching services and the IRIs on the requested page."""
+    sel = selection or select(index, f, base)
     offset = (f.page - 1) * PAGE_SIZE
-    conn = index.conn
-    if f.q:
-        if not index.fill_words(f.q):
-            return 0, []
-        where, params = conditions(f, base)
-        sql = "FROM temp.words" + (" WHERE service IN (SELECT service FROM svc WHERE " + " AND ".join(where) + ")"
-                                   if where else "")
-        total = conn.execute(f"SELECT COUNT(*) {sql}", params).fetchone()[0]
-        iris = [i for (i,) in conn.execute(f"SELECT service {sql} ORDER BY rank, id LIMIT ? OFFSET ?",
-                                           [*params, PAGE_SIZE, offset])]
-        return int(total), iris
-    chosen = _selected(index, f, base)
-    cond, params = (f" AND service IN ({chosen[0]})", chosen[1]) if chosen else ("", [])
-    total = conn.execute(f"SELECT COUNT(DISTINCT service) FROM svc WHERE 1{cond}", params).fetchone()[0]
-    if kept.shared(index.conn):
-        sql = (f"SELECT service FROM svc WHERE sortname IS NOT NULL{cond} GROUP BY service "
-               "ORDER BY MIN(sortname), service LIMIT ? OFFSET ?")
+    chosen = sel.chosen()
+    total = len(sel.sets.iris) if chosen is None else chosen.bit_count()
+    if sel.words is not None:  # best first
+        ranked = sel.words.ranked
+        if sel.filters:
+            others = sel.chosen(words=False) or 0
+            allowed = others.to_bytes((others.bit_length() >> 3) + 1, "little")
+            ranked = [i for i in ranked if allowed[i >> 3] >> (i & 7) & 1]
+        numbers = ranked[offset:offset + PAGE_SIZE]
+    elif chosen is None:  # services are numbered in page order
+        numbers = list(range(offset, min(total, offset + PAGE_SIZE)))
     else:
-        sql = f"SELECT service FROM svc WHERE sortname IS NOT NULL{cond} ORDER BY sortname, service LIMIT ? OFFSET ?"
-    return int(total), [i for (i,) in conn.execute(sql, [*params, PAGE_SIZE, offset])]
+        numbers = members(chosen, offset, PAGE_SIZE)
+    return total, [sel.sets.iris[i] for i in numbers]
 
 
-def results(index: TextIndex, f: Filters, base: str) -> tuple[int, list[Hit]]:
+def results(index: TextIndex, f: Filters, base: str,
+            selection: Selection | None = None) -> tuple[int, list[Hit]]:
     """The number of matching services and the hits on the requested page (by relevance when
     there are words, else by name)."""
-    total, iris = page_of(index, f, base)
+    total, iris = page_of(index, f, base, selection)
     if not iris:
         return total, []
     details = {r["s"].value: r for r in index.store.select(f"""{PREFIXES}
@@ -345,4 +313,4 @@ def _n(text: str | None) -> str:
     return str(d.quantize(Decimal(1))) if d == d.to_integral_value() else str(d)
 
 
-__all__ = ["Filters", "parse_filters", "conditions", "facets", "results", "replace"]
+__all__ = ["Filters", "parse_filters", "filter_sets", "select", "facets", "results", "replace"]

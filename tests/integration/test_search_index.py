@@ -462,3 +462,21 @@ def search_tables(path: Path) -> dict[str, list[tuple]]:
     with sqlite3.connect(path) as conn:
         return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall())  # noqa: S608
                 for t in ("svc", "facet", "service_age", "service_hours", "band", "facet_label")}
+
+
+def test_a_service_declared_in_two_graphs_is_counted_and_listed_once(tmp_path):
+    """Another council's graph declaring a service again (same name): one service in the
+    counts, the pages by name and the pages by relevance, as SPARQL answers."""
+    settings = build_store(tmp_path / "data")
+    store = open_store(settings)
+    turtle = (f"<{svc(SVC_PLAY)}> a <{ns.SCHEMA}Service> ; "
+              f"<{ns.SCHEMA}name> \"Little Explorers Play Scheme\" ; "
+              f"<{ns.LO}localAuthority> <{ns.authority_iri(BASE, NLINCS)}> .\n")
+    (tmp_path / "again.ttl").write_text(turtle, encoding="utf-8")
+    ingest(store, settings, str(tmp_path / "again.ttl"), authority=NLINCS, fmt="rdf", source_id="again")
+    with textindex.open_index(store) as index:
+        assert index.shared
+    for filters in ({}, {"q": "play"}, {"q": "explorers"}, {"authority": NLINCS},
+                    {"q": "play", "authority": NLINCS}, {"q": "play", "authority": BRISTOL}):
+        assert_sqlite_equals_sparql(store, filters)
+    store.close()

@@ -50,23 +50,28 @@ def test_touched_graphs_of_updates():
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_search_filters_reach_sqlite_only_as_parameters(text):
-    from localoffer.publisher.linkeddata.search import Filters, conditions
+def test_search_filters_are_only_looked_up(text):
+    """Filter values select the services that have them (ignoring case), and nothing else:
+    they are looked up among the kept sets, and times reach SQLite only as parameters."""
+    from localoffer.publisher.linkeddata.search import Filters, filter_sets
 
-    from localoffer import facets
+    from localoffer import facets, searchsets
 
-    f = Filters(language=text, attendance=text, accessibility=text, cost="free", day="Monday", time="9:30")
-    where, params = conditions(f, "https://example.org/")
-    sql = "SELECT service FROM svc WHERE " + " AND ".join(where)
-    assert text.lower() in params and "09:30:00" in params
-    if len(text) > 1:
-        assert text not in sql
     conn = sqlite3.connect(":memory:")
-    conn.executescript(facets.TABLES)
+    conn.executescript(facets.TABLES + "CREATE TABLE info(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                       "CREATE TABLE doc(id INTEGER PRIMARY KEY, graph TEXT, iri TEXT, authority TEXT);")
+    conn.executemany("INSERT INTO svc VALUES (?, 'g', ?)", [("s", "s"), ("t", "t")])
     conn.executemany("INSERT INTO facet VALUES ('s', 'g', ?, ?, ?)",
                      [(n, text, text.lower()) for n in ("language", "attendance", "accessibility")]
                      + [("cost", "free", "free")])
-    conn.execute("INSERT INTO svc VALUES ('s', 'g', 's')")
+    conn.executemany("INSERT INTO facet VALUES ('t', 'g', ?, 'x', 'x')", [("language",), ("attendance",)])
     conn.execute("INSERT INTO service_hours VALUES ('s', 'g', ?, '09:00:00', '17:00:00')",
                  ("https://schema.org/Monday",))
-    assert conn.execute(sql, params).fetchall() == [("s",)]
+    sets = searchsets.load(conn)
+    f = Filters(language=text.upper(), attendance=text, accessibility=text, cost="free", day="Monday",
+                time="9:30")
+    chosen = filter_sets(sets, conn, f, "https://example.org/")
+    assert [name for name, _ in chosen] == ["cost", "day", "language", "attendance", "accessibility"]
+    assert all(bits == 1 << sets.number["s"] for _, bits in chosen)
+    late = filter_sets(sets, conn, Filters(day="Monday", time="17:00", language="x" + text), "https://example.org/")
+    assert [bits for _, bits in late] == [0, 0]

@@ -1,0 +1,26 @@
+"""The bitsets the /services search counts with: sets from numbers, and the members of a set
+from an offset (pages by name)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from localoffer.searchsets import bitset, members
+
+
+def test_bitset_of_numbers():
+    assert bitset([], 10) == 0
+    assert bitset([0, 3, 9], 10) == 0b1000001001
+    assert bitset([5, 5], 6) == 1 << 5
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 511, 512, 513, 5000])
+def test_members_from_an_offset(size):
+    rng = random.Random(size)
+    numbers = sorted(rng.sample(range(size), rng.randint(0, size)))
+    bits = bitset(numbers, size)
+    for offset in (0, 1, 19, 20, len(numbers) // 2, len(numbers) - 1, len(numbers), len(numbers) + 5):
+        assert members(bits, offset, 20) == numbers[offset:offset + 20], offset
+    assert members(bits, 0, len(numbers) + 1) == numbers
