@@ -40,6 +40,7 @@ from localoffer.config import Settings
 from localoffer.errors import ValidationError
 from localoffer.store import Store
 from localoffer.validation import cache as vcache
+from localoffer.validation import compiled
 from localoffer.validation.core import (
     RECORD_TYPES,
     Finding,
@@ -151,8 +152,22 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
 
 def _batch(scope: Scope, seeds: list[str], *, slim: bool = False) -> FocusSet:
     nodes = [ox.NamedNode(s) for s in seeds]
+    owners = ownership(scope, seeds)
+    triples = _closure(scope, nodes, stop=(scope.is_record if slim else scope.is_top))
+    if slim:  # the coverage rules follow dcterms:publisher/^lo:localAuthority/lo:provisionCategory
+        triples += [
+            t for ts in scope.out.values() for t in ts if t.predicate in _SLIM and not scope.is_top(t.subject)
+        ]
+    payload = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    return FocusSet(scope.authority, payload, owners, seeds)
+
+
+def ownership(scope: Scope, seeds: list[str]) -> dict[tuple[str, ...], str]:
+    """The nodes each seed record owns (itself, and what it reaches without passing another
+    record), as focus terms; the first seed to reach a node owns it."""
     owners: dict[tuple[str, ...], str] = {}
-    for seed, node in zip(seeds, nodes, strict=True):  # what each seed owns: stop at other records
+    for seed in seeds:  # what each seed owns: stop at other records
+        node = ox.NamedNode(seed)
         frontier, seen = [node], {node}
         while frontier:
             nxt = []
@@ -169,13 +184,7 @@ def _batch(scope: Scope, seeds: list[str], *, slim: bool = False) -> FocusSet:
                         seen.add(o)
                         nxt.append(o)
             frontier = nxt
-    triples = _closure(scope, nodes, stop=(scope.is_record if slim else scope.is_top))
-    if slim:  # the coverage rules follow dcterms:publisher/^lo:localAuthority/lo:provisionCategory
-        triples += [
-            t for ts in scope.out.values() for t in ts if t.predicate in _SLIM and not scope.is_top(t.subject)
-        ]
-    payload = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-    return FocusSet(scope.authority, payload, owners, seeds)
+    return owners
 
 
 def _closure(scope: Scope, roots: list[Any], *, stop: Callable[[Any], bool]) -> list[ox.Triple]:
@@ -198,6 +207,24 @@ def _closure(scope: Scope, roots: list[Any], *, stop: Callable[[Any], bool]) -> 
         if not frontier:
             break
     return triples
+
+
+def check_scope(
+    scope: Scope, *, seeds: Iterable[str] | None = None, workers: int = 1, batch_size: int = BATCH_SIZE
+) -> list[tuple[str, Finding]]:
+    """The findings of *seeds* (default: every record) and of the authority-wide records, with
+    the record owning each. The compiled shapes check the whole scope in one pass (that is the
+    whole-graph semantics the focus sets reproduce); when some shape cannot be compiled, the
+    scope goes through pySHACL in focus sets on *workers* processes instead."""
+    if compiled.package_shapes().fallback is not None:
+        return run_sets(focus_sets(scope, seeds=seeds, batch_size=batch_size), workers)
+    if seeds is None:
+        seeds = [r for r in scope.records if not scope.is_top(ox.NamedNode(r))]
+    ordered = sorted(set(seeds))
+    ordered.sort(key=lambda r: (scope.records.get(r) != "services",))
+    owners = ownership(scope, ordered + sorted(r for r in scope.records if scope.is_top(ox.NamedNode(r))))
+    found = compiled.findings(t for ts in scope.out.values() for t in ts)
+    return [(owners[f.focus_term], f) for f in found if f.focus_term in owners]
 
 
 def run_focus_set(fs: FocusSet) -> tuple[list[tuple[str, Finding]], float]:
@@ -403,7 +430,7 @@ def validate_store(
         result = _partial(store, settings, code, graphs, state, previous, plan, workers, batch_size)
     else:
         scope = extract(store, settings, code, graphs, state)
-        by_record = merge(run_sets(focus_sets(scope, batch_size=batch_size), workers))
+        by_record = merge(check_scope(scope, workers=workers, batch_size=batch_size))
         result = finish(code, scope.records, by_record, state, settings)
         result.stats.update(mode="full", revalidated=len(scope.records))
     result.seconds = time.perf_counter() - started
@@ -514,7 +541,7 @@ def _partial(
         for r in seeds + tops:
             records[r] = scope.records[r]
             by_record.pop(r, None)
-        fresh = merge(run_sets(focus_sets(scope, seeds=seeds, batch_size=batch_size), workers))
+        fresh = merge(check_scope(scope, seeds=seeds, workers=workers, batch_size=batch_size))
         seen = {f.key for fs in by_record.values() for f in fs}
         for r, fs in fresh.items():
             by_record[r] = [f for f in fs if f.key not in seen]
@@ -543,7 +570,7 @@ def iter_validate_authorities(
     the next authority overlaps the validation of the previous one); results come in order."""
     workers = default_workers() if workers is None else workers
     graphs = data_graphs(store, settings)
-    pool = _pool(workers) if workers > 1 else None
+    pool = _pool(workers) if workers > 1 and compiled.package_shapes().fallback is not None else None
     pending: list[tuple[float, str, Scope, vcache.State, list[cf.Future[Any]] | list[Any]]] = []
     try:
         for authority in codes:
@@ -551,12 +578,13 @@ def iter_validate_authorities(
             code = _code(authority)
             state = vcache.current_state(store, settings, code, graphs)
             scope = extract(store, settings, code, graphs, state)
-            sets = focus_sets(scope, batch_size=batch_size)
-            futures: list[Any] = (
-                [pool.submit(run_focus_set, fs) for fs in sets]
-                if pool
-                else [run_focus_set(fs) for fs in sets]
-            )
+            if compiled.package_shapes().fallback is None:
+                futures: list[Any] = [(check_scope(scope), 0.0)]
+            else:
+                sets = focus_sets(scope, batch_size=batch_size)
+                futures = (
+                    [pool.submit(run_focus_set, fs) for fs in sets] if pool else [run_focus_set(fs) for fs in sets]
+                )
             pending.append((started, code or "", scope, state, futures))
             while len(pending) > 1 or (pending and len(pending[0][4]) == 0):
                 yield _collect(pending.pop(0), settings)
