@@ -1,7 +1,12 @@
 """Outbound HTTP for ingest and harvest: timeouts on every call, retries with backoff for
 transient failures, a size cap, and a guard that refuses private, loopback, link-local and
 cloud-metadata addresses (also after redirects) unless `host:port` is allow-listed in
-LOCALOFFER_ALLOWED_HOSTS."""
+LOCALOFFER_ALLOWED_HOSTS.
+
+The guard runs twice: `check_target` before a request (a clear refusal, nothing sent), and
+again when the connection is opened, on the very addresses the socket connects to. A host
+name is resolved afresh for every connection, so checking the first answer alone would let a
+name that resolves to a public address and then to 127.0.0.1 (DNS rebinding) through."""
 
 from __future__ import annotations
 
@@ -14,6 +19,11 @@ from contextlib import contextmanager
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util import connection as _urllib3_connection
 
 from localoffer import __version__
 from localoffer.errors import HarvestError
@@ -83,6 +93,11 @@ def _listed(host: str, port: int, listed: set[str]) -> bool:
     return f"{host}:{port}" in listed or host in listed
 
 
+def _refusal(url: str, host: str, key: str, address: str, reason: str) -> HarvestError:
+    return HarvestError(f"{url}: refused, {host} is a {reason} address ({address}); "
+                        f"add {key} to LOCALOFFER_ALLOWED_HOSTS if it is a trusted host")
+
+
 def check_target(url: str, allow: set[str], listed: set[str] | None = None) -> None:
     """Refuse a URL that is not http(s), whose host is not on *listed* (when given: the
     hosts harvest and SERVICE may contact), or whose host resolves to a non-public address
@@ -108,9 +123,86 @@ def check_target(url: str, allow: set[str], listed: set[str] | None = None) -> N
     for info in infos:
         reason = classify_address(str(info[4][0]))
         if reason:
-            raise HarvestError(
-                f"{url}: refused, {parts.hostname} is a {reason} address ({info[4][0]}); "
-                f"add {key} to LOCALOFFER_ALLOWED_HOSTS if it is a trusted host")
+            raise _refusal(url, parts.hostname, key, str(info[4][0]), reason)
+
+
+# The request being sent, for the connection-time check: (url, host, port, allow-list).
+_SENDING: contextvars.ContextVar[tuple[str, str, int, frozenset[str]] | None] = \
+    contextvars.ContextVar("sending", default=None)
+
+
+class _CheckedConnect:
+    """Opens the socket only to addresses that pass `classify_address`, resolved here, once,
+    for this connection (a connection to a configured proxy is not the target: not checked)."""
+
+    host: str
+    port: int
+    timeout: float | None
+    source_address: tuple[str, int] | None
+    socket_options: list[tuple[int, int, int]] | None
+
+    def _new_conn(self) -> socket.socket:
+        sending = _SENDING.get()
+        host = self.host.strip("[]").lower()
+        if sending is None or sending[1] != host or sending[2] != self.port:
+            return super()._new_conn()  # type: ignore[misc, no-any-return]
+        url, host, port, allow = sending
+        if _listed(host, port, set(allow)):
+            return super()._new_conn()  # type: ignore[misc, no-any-return]
+        try:
+            infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        except socket.gaierror as exc:
+            raise HarvestError(f"{url}: cannot resolve host {host!r} ({exc.strerror})") from None
+        last: OSError | None = None
+        for info in infos:
+            address = str(info[4][0])
+            reason = classify_address(address)
+            if reason:
+                raise _refusal(url, host, f"{host}:{port}", address, reason)
+        for info in infos:
+            try:
+                return _urllib3_connection.create_connection(
+                    (str(info[4][0]), port), self.timeout, source_address=self.source_address,
+                    socket_options=self.socket_options)
+            except OSError as exc:
+                last = exc
+        if isinstance(last, TimeoutError):
+            raise ConnectTimeoutError(self, f"Connection to {host} timed out. "
+                                            f"(connect timeout={self.timeout})") from last
+        raise NewConnectionError(self, f"Failed to establish a new connection: {last}") from last
+
+
+class _CheckedHTTPConnection(_CheckedConnect, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_CheckedConnect, HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class _CheckedAdapter(HTTPAdapter):
+    """requests' adapter whose pools open connections through `_CheckedConnect`."""
+
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
+
+def guarded_session(session: requests.Session | None = None) -> requests.Session:
+    """*session* (or a new one) with the connection-time address check mounted."""
+    http = session or requests.Session()
+    if not isinstance(http.get_adapter("https://x/"), _CheckedAdapter):
+        http.mount("https://", _CheckedAdapter())
+        http.mount("http://", _CheckedAdapter())
+    return http
 
 
 def fetch(url: str, *, timeout: float, retries: int, allow: set[str],
@@ -120,7 +212,7 @@ def fetch(url: str, *, timeout: float, retries: int, allow: set[str],
     """GET *url* with the guard (every redirect hop checked; with *listed*, only those hosts),
     a timeout, retries with exponential backoff on transient failures, and a cap on the body
     size. Returns the final response (any status)."""
-    http = session or requests.Session()
+    http = guarded_session(session)
     listed = listed if listed is not None else _ONLY_HOSTS.get()
     send_headers = {"User-Agent": USER_AGENT, "Accept": accept, **(headers or {})}
     attempt = 0
@@ -149,7 +241,14 @@ def _get_following_redirects(http: requests.Session, url: str, headers: Mapping[
                              listed: set[str] | None = None) -> requests.Response:
     for _ in range(MAX_REDIRECTS + 1):
         check_target(url, allow, listed)
-        response = http.get(url, headers=dict(headers), timeout=timeout, allow_redirects=False, stream=True)
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        token = _SENDING.set((url, (parts.hostname or "").lower(), port, frozenset(allow)))
+        try:
+            response = http.get(url, headers=dict(headers), timeout=timeout, allow_redirects=False,
+                                stream=True)
+        finally:
+            _SENDING.reset(token)
         if response.is_redirect and "location" in response.headers:
             url = urljoin(url, response.headers["location"])
             response.close()
