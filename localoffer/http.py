@@ -208,10 +208,10 @@ def guarded_session(session: requests.Session | None = None) -> requests.Session
 def fetch(url: str, *, timeout: float, retries: int, allow: set[str],
           max_bytes: int = 512 * 1024 * 1024, accept: str = "application/json",
           session: requests.Session | None = None, headers: Mapping[str, str] | None = None,
-          listed: set[str] | None = None) -> requests.Response:
-    """GET *url* with the guard (every redirect hop checked; with *listed*, only those hosts),
-    a timeout, retries with exponential backoff on transient failures, and a cap on the body
-    size. Returns the final response (any status)."""
+          listed: set[str] | None = None, form: Mapping[str, str] | None = None) -> requests.Response:
+    """GET *url* (POST *form*, url-encoded, when given) with the guard (every redirect hop
+    checked; with *listed*, only those hosts), a timeout, retries with exponential backoff on
+    transient failures, and a cap on the body size. Returns the final response (any status)."""
     http = guarded_session(session)
     listed = listed if listed is not None else _ONLY_HOSTS.get()
     send_headers = {"User-Agent": USER_AGENT, "Accept": accept, **(headers or {})}
@@ -221,7 +221,7 @@ def fetch(url: str, *, timeout: float, retries: int, allow: set[str],
             attempt += 1
             try:
                 response = _get_following_redirects(http, url, send_headers, timeout, allow, max_bytes,
-                                                    listed)
+                                                    listed, form)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt > retries:
                     tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
@@ -238,20 +238,26 @@ def fetch(url: str, *, timeout: float, retries: int, allow: set[str],
 
 def _get_following_redirects(http: requests.Session, url: str, headers: Mapping[str, str],
                              timeout: float, allow: set[str], max_bytes: int,
-                             listed: set[str] | None = None) -> requests.Response:
+                             listed: set[str] | None = None,
+                             form: Mapping[str, str] | None = None) -> requests.Response:
     for _ in range(MAX_REDIRECTS + 1):
         check_target(url, allow, listed)
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         token = _SENDING.set((url, (parts.hostname or "").lower(), port, frozenset(allow)))
         try:
-            response = http.get(url, headers=dict(headers), timeout=timeout, allow_redirects=False,
-                                stream=True)
+            response = http.request("POST" if form is not None else "GET", url, data=form,
+                                    headers=dict(headers), timeout=timeout, allow_redirects=False,
+                                    stream=True)
         finally:
             _SENDING.reset(token)
         if response.is_redirect and "location" in response.headers:
-            url = urljoin(url, response.headers["location"])
+            target = urljoin(url, response.headers["location"])
             response.close()
+            if form is not None and response.status_code not in (307, 308):
+                raise HarvestError(f"{url}: answered a POST with HTTP {response.status_code} to "
+                                   f"{target}, which would turn it into a GET; use that address")
+            url = target
             continue
         body = bytearray()
         for chunk in response.iter_content(64 * 1024):

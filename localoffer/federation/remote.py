@@ -51,11 +51,16 @@ def policy_for(settings: Settings, *, timeout: float | None = None, retries: int
                   max_rows=settings.result_limit if max_rows is None else max_rows)
 
 
-def get(url: str, policy: Policy, *, accept: str, headers: dict[str, str] | None = None
-        ) -> requests.Response:
-    """GET under the policy (allow-list checked on every redirect hop)."""
+def get(url: str, policy: Policy, *, accept: str, headers: dict[str, str] | None = None,
+        form: dict[str, str] | None = None) -> requests.Response:
+    """GET (or POST *form*) under the policy (allow-list checked on every redirect hop)."""
     return fetch(url, timeout=policy.timeout, retries=policy.retries, allow=set(policy.explicit),
-                 max_bytes=policy.max_bytes, accept=accept, headers=headers, listed=set(policy.listed))
+                 max_bytes=policy.max_bytes, accept=accept, headers=headers, listed=set(policy.listed),
+                 form=form)
+
+
+# Longest GET URL sent; many servers refuse request lines over 8 KiB (gunicorn: 8190 bytes).
+MAX_GET_URL = 4096
 
 
 def query_url(endpoint: str, sparql: str) -> str:
@@ -66,8 +71,13 @@ def query_url(endpoint: str, sparql: str) -> str:
 def request(endpoint: str, sparql: str, policy: Policy, *, accept: str,
             headers: dict[str, str] | None = None) -> requests.Response:
     """Send *sparql* to *endpoint*; a 304 or a 200 is returned, anything else is an error that
-    says what the endpoint answered."""
-    response = get(query_url(endpoint, sparql), policy, accept=accept, headers=headers)
+    says what the endpoint answered. A query whose GET form would be longer than servers
+    commonly accept is POSTed as a form (the protocol's other query operation)."""
+    url = query_url(endpoint, sparql)
+    if len(url) <= MAX_GET_URL:
+        response = get(url, policy, accept=accept, headers=headers)
+    else:
+        response = get(endpoint, policy, accept=accept, headers=headers, form={"query": sparql})
     if response.status_code in (200, 304):
         return response
     raise HarvestError(f"{endpoint}: answered HTTP {response.status_code} "

@@ -523,6 +523,17 @@ def test_federated_query_across_two_localoffer_servers_and_oxigraph(fed):
     assert r.headers.get("Cache-Control") == "no-store" and "ETag" not in r.headers
 
 
+def test_a_long_service_pattern_is_posted_to_localoffer_and_oxigraph(fed):
+    """A pattern whose GET form is longer than the 8 KiB request line servers accept."""
+    names = " ".join(f'"not a service name {i:05d}"' for i in range(400))  # ~12 KB
+    for endpoint, graph in ((f"{fed.a}/sparql", False), (f"{fed.c}/query", True)):
+        inner = f"?s a <{SCHEMA}Service> ; <{SCHEMA}name> ?name . VALUES ?other {{ {names} }} " \
+                "FILTER(?name != ?other)"
+        inner = f"GRAPH ?g {{ {inner} }}" if graph else inner
+        rows = fed.rows(fed.b, f"SELECT DISTINCT ?name WHERE {{ SERVICE <{endpoint}> {{ {inner} }} }}")
+        assert rows and len({r["name"] for r in rows}) == len(rows), endpoint
+
+
 def test_service_timeout_and_silent_failures(fed):
     local = f"GRAPH <{fed.b}/graph/source/e06000013-json> {{ ?s a <{SCHEMA}Service> }}"
     started = time.monotonic()
