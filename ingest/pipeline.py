@@ -17,7 +17,8 @@ from localoffer import namespaces as ns
 from localoffer.authorities import authority_name
 from localoffer.config import Settings
 from localoffer.errors import IngestError, RecordError
-from localoffer.federation.changes import record_changes
+from localoffer.federation.changes import change_set, change_triples
+from localoffer.prepared import Neutral, PreparedGraph
 from localoffer.rdfterms import iri, lit, typed
 from localoffer.store import Store, WriteSession
 
@@ -78,6 +79,7 @@ def ingest(store: Store, settings: Settings, location: str, *, authority: str,
     graph = ns.graph_iri(settings.base, "source", sid)
     report = IngestReport(location, sid, graph, authority)
     started = _now()
+    prep = None if source.kind == "rdf" else PreparedGraph(graph)
     try:
         if source.kind == "rdf" or location.startswith(("http://", "https://")):
             # Read everything first: a live API is slow to page through, and the store's
@@ -86,25 +88,21 @@ def ingest(store: Store, settings: Settings, location: str, *, authority: str,
                 nt_path = Path(tmp) / "graph.nt"
                 with open(nt_path, "w", encoding="utf-8") as out:
                     digests = (_copy_rdf(source, out, report) if source.kind == "rdf" else
-                               _map_records(source, settings, authority, out, report, strict, progress))
+                               _map_records(source, settings, authority, out, report, strict, progress, prep))
                 previous = _previous_digests(store, settings, graph)
                 _check_changed(previous, digests, report)
                 with store.write() as session:
                     session.replace_graph(graph, nt_path)
-                    _write_provenance(session, settings, report, source, started, digests)
-                    record_changes(session, settings, graph=graph, authority=authority,
-                                   previous=previous, current=digests)
+                    _publish_run(session, settings, report, source, started, digests, previous, prep)
         else:
             # A local file: map and load at once (the store loads while the mapper writes);
             # if the result is what is already published, the new version is discarded.
             with store.write() as session:
                 previous = _previous_digests(store, settings, graph)
                 with session.stream_graph(graph) as out:
-                    digests = _map_records(source, settings, authority, out, report, strict, progress)
+                    digests = _map_records(source, settings, authority, out, report, strict, progress, prep)
                 _check_changed(previous, digests, report)
-                _write_provenance(session, settings, report, source, started, digests)
-                record_changes(session, settings, graph=graph, authority=authority,
-                               previous=previous, current=digests)
+                _publish_run(session, settings, report, source, started, digests, previous, prep)
     except _Unchanged:
         report.unchanged = True
     report.version = store.version()
@@ -123,20 +121,37 @@ def _check_changed(previous: dict[str, str] | None, digests: dict[str, str],
         raise _Unchanged
 
 
-def _write_provenance(session: WriteSession, settings: Settings, report: IngestReport,
-                      source: Source, started: str, digests: dict[str, str]) -> None:
-    meta = _provenance(settings, report, source, started, digests)
+def _publish_run(session: WriteSession, settings: Settings, report: IngestReport, source: Source,
+                 started: str, digests: dict[str, str], previous: dict[str, str] | None,
+                 prep: PreparedGraph | None) -> None:
+    """The run's provenance and change records (the change feed) in the metadata graph, the
+    definitions, and the derived rows the run prepared: the source graph's (built while
+    mapping), and the metadata graph as neutral (provenance and change records are read by
+    no derived table; only its triple count moves)."""
+    meta = ns.graph_iri(settings.base, "meta")
+    removed = list(session.query(f"SELECT (COUNT(*) AS ?n) {_provenance_where(settings, report.graph)}"))
     session.update(_forget_provenance(settings, graph=report.graph))
-    session.load(ns.graph_iri(settings.base, "meta"), meta.encode(), "nt")
+    body = _provenance(settings, report, source, started, digests)
+    changes = change_set(previous, digests)
+    if changes:
+        body += change_triples(settings, changes, graph=report.graph, authority=report.authority)
+    session.load(meta, body.encode(), "nt")
     ensure_definitions(session, settings)
+    if prep is not None:
+        session.prepare(report.graph, prep)
+    session.prepare(meta, Neutral(body.count("\n") - int(removed[0]["n"].value)))
 
 
 def _map_records(source: Source, settings: Settings, authority: str, out: IO[str],
-                 report: IngestReport, strict: bool, progress: Progress | None) -> dict[str, str]:
+                 report: IngestReport, strict: bool, progress: Progress | None,
+                 prep: PreparedGraph | None = None) -> dict[str, str]:
     mapper = Mapper(settings.base, authority, publish_names=settings.publish_contact_names)
     digests: dict[str, str] = {}
     first_seen: dict[tuple[str, str], str] = {}
-    out.writelines(_authority_lines(settings, authority))
+    head = _authority_lines(settings, authority)
+    out.writelines(head)
+    if prep is not None:
+        prep.add(head)
     for item in source.items():
         report.read += 1
         mark = mapper.mark()
@@ -154,6 +169,8 @@ def _map_records(source: Source, settings: Settings, authority: str, out: IO[str
         for rec in records:
             lines = sorted(set(rec.lines))
             out.writelines(lines)
+            if prep is not None:
+                prep.add(lines)
             report.triples += len(lines)
             report.counts[rec.kind] += 1
             key = f"{rec.kind} {rec.iri}"
@@ -259,9 +276,14 @@ def _diff(previous: dict[str, str] | None, current: dict[str, str], report: Inge
 
 def _forget_provenance(settings: Settings, graph: str) -> str:
     meta = ns.graph_iri(settings.base, "meta")
+    return f"DELETE {{ GRAPH <{meta}> {{ ?s ?p ?o }} }} {_provenance_where(settings, graph)}"
+
+
+def _provenance_where(settings: Settings, graph: str) -> str:
+    """The WHERE clause matching a source graph's provenance triples."""
+    meta = ns.graph_iri(settings.base, "meta")
     subjects = " ".join(f"<{graph}{suffix}>" for suffix in ("", "#ingest", "#input", "#software"))
-    return (f"DELETE {{ GRAPH <{meta}> {{ ?s ?p ?o }} }} WHERE {{ VALUES ?s {{ {subjects} }} "
-            f"GRAPH <{meta}> {{ ?s ?p ?o }} }}")
+    return f"WHERE {{ VALUES ?s {{ {subjects} }} GRAPH <{meta}> {{ ?s ?p ?o }} }}"
 
 
 def _provenance(settings: Settings, report: IngestReport, source: Source, started: str,

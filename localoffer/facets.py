@@ -23,7 +23,7 @@ services) can change any service's facets, so writing one redoes every graph."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from localoffer import namespaces as ns
@@ -104,30 +104,42 @@ def index_graph(conn: sqlite3.Connection, source: Any, graph: str) -> None:
     """(Re)write the facet rows of the services *graph* declares."""
     from localoffer.textindex import rows
 
+    found = {"names": rows(source, NAMES.format(g=graph)), "cost": rows(source, COST.format(g=graph)),
+             "ages": rows(source, AGES.format(g=graph)), "hours": rows(source, HOURS.format(g=graph))}
+    for name, pattern in VALUE_QUERIES.items():
+        query = P + "SELECT DISTINCT ?service ?v WHERE {{ " + _OWN + " " + pattern + " }}"
+        found[name] = rows(source, query.format(g=graph))
+    write_rows(conn, graph, found)
+
+
+def write_rows(conn: sqlite3.Connection, graph: str, found: Mapping[str, Iterable[dict[str, str]]]) -> None:
+    """(Re)write the facet rows of *graph* from rows shaped as the queries answer them: `names`
+    (NAMES), each facet of VALUE_QUERIES, `cost` (COST), `ages` (AGES), `hours` (HOURS)."""
     for table in ("svc", "facet", "service_age", "service_hours"):
         conn.execute(f"DELETE FROM {table} WHERE graph = ?", (graph,))  # noqa: S608 (fixed names)
     conn.executemany("INSERT INTO svc VALUES (?, ?, ?)",
-                     [(r["service"], graph, r.get("sort")) for r in rows(source, NAMES.format(g=graph))])
-    for name, pattern in VALUE_QUERIES.items():
-        query = P + "SELECT DISTINCT ?service ?v WHERE {{ " + _OWN + " " + pattern + " }}"
+                     [(r["service"], graph, r.get("sort")) for r in found["names"]])
+    for name in VALUE_QUERIES:
         conn.executemany("INSERT INTO facet VALUES (?, ?, ?, ?, ?)",
-                         [(r["service"], graph, name, r["v"], r["v"].lower())
-                          for r in rows(source, query.format(g=graph))])
+                         [(r["service"], graph, name, r["v"], r["v"].lower()) for r in found[name]])
     conn.executemany("INSERT INTO facet VALUES (?, ?, 'cost', ?, ?)",
-                     [(r["service"], graph, r["free"], r["free"]) for r in rows(source, COST.format(g=graph))])
+                     [(r["service"], graph, r["free"], r["free"]) for r in found["cost"]])
     conn.executemany("INSERT INTO service_age VALUES (?, ?, ?, ?)",
                      [(r["service"], graph, _number(r.get("amin")), _number(r.get("amax")))
-                      for r in rows(source, AGES.format(g=graph))])
+                      for r in found["ages"]])
     conn.executemany("INSERT INTO service_hours VALUES (?, ?, ?, ?, ?)",
                      [(r["service"], graph, r.get("day"), r.get("opens"), r.get("closes"))
-                      for r in rows(source, HOURS.format(g=graph))])
+                      for r in found["hours"]])
     conn.execute("""INSERT INTO facet SELECT DISTINCT a.service, a.graph, 'band', b.iri, lower(b.iri)
         FROM service_age a JOIN band b ON b.shown AND COALESCE(a.amin, 0) <= b.bmax
         AND COALESCE(a.amax, 200) >= b.bmin WHERE a.graph = ?""", (graph,))
 
 
-def _graphs_to_redo(conn: sqlite3.Connection, source: Any, present: set[str], changed: set[str]) -> set[str] | None:
-    """The graphs whose facet rows a write of *changed* may alter; None: all of them."""
+def _graphs_to_redo(conn: sqlite3.Connection, source: Any, present: set[str], changed: set[str],
+                    built: Mapping[str, Any]) -> set[str] | None:
+    """The graphs whose facet rows a write of *changed* may alter; None: all of them. For the
+    graphs in *built* (rows the writer prepared), their subjects stand for SUBJECT_SERVICES:
+    only those the svc table holds as services count."""
     from localoffer.textindex import rows
 
     indexed = {g for (g,) in conn.execute("SELECT DISTINCT graph FROM svc")}
@@ -135,9 +147,10 @@ def _graphs_to_redo(conn: sqlite3.Connection, source: Any, present: set[str], ch
     for g in sorted(changed):
         if g not in present:
             continue
-        if not bool(source.query(HAS_SERVICES.format(g=g))):
+        if not (built[g]["names"] if g in built else bool(source.query(HAS_SERVICES.format(g=g)))):
             return None  # a vocabulary or extra statements about other graphs' services
-        services = sorted({r["s"] for r in rows(source, SUBJECT_SERVICES.format(g=g))})
+        services = (built[g]["subjects"] if g in built else
+                    sorted({r["s"] for r in rows(source, SUBJECT_SERVICES.format(g=g))}))
         for i in range(0, len(services), 500):
             part = services[i:i + 500]
             redo |= {o for (o,) in conn.execute(
@@ -145,13 +158,18 @@ def _graphs_to_redo(conn: sqlite3.Connection, source: Any, present: set[str], ch
     return redo & (present | indexed)
 
 
-def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], changed: set[str] | None) -> None:
+def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], changed: set[str] | None,
+            built: Mapping[str, Any] | None = None, neutral: set[str] | None = None) -> None:
     """Bring the facet tables up to date after the graphs *changed* (None: all) were written;
     *present* are the named graphs the store holds now. The tables must exist (TABLES, and
-    the text index's `info`)."""
+    the text index's `info`). *built*: rows the writer prepared for some graphs (see
+    `localoffer.prepared`); *neutral*: graphs changed in nothing these tables read."""
     from localoffer.textindex import rows
 
     present = set(present)
+    built = built or {}
+    if changed is not None and neutral:
+        changed = changed - neutral
     conn.execute("DELETE FROM band")
     conn.executemany("INSERT INTO band VALUES (?, ?, ?, ?)", [
         (r["b"], float(r["bmin"]), float(r["bmax"]), int(r["shown"] == "true"))
@@ -159,13 +177,16 @@ def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], chang
     conn.execute("DELETE FROM facet_label")
     conn.executemany("INSERT OR REPLACE INTO facet_label VALUES (?, ?)",
                      [(r["v"], r.get("label")) for r in rows(source, LABELS)])
-    redo = None if changed is None else _graphs_to_redo(conn, source, present, changed)
+    redo = None if changed is None else _graphs_to_redo(conn, source, present, changed, built)
     if redo is None:
         for table in ("svc", "facet", "service_age", "service_hours"):
             conn.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
         redo = present
     for g in sorted(redo):
-        index_graph(conn, source, g)
+        if g in built:
+            write_rows(conn, g, built[g])
+        else:
+            index_graph(conn, source, g)
     shared = conn.execute("SELECT EXISTS (SELECT service FROM svc GROUP BY service HAVING COUNT(*) > 1)").fetchone()
     conn.execute("INSERT OR REPLACE INTO info VALUES ('svc_shared', ?)", (str(shared[0]),))
 

@@ -15,7 +15,7 @@ a council's taxonomy placed under an area of need) makes everything counted agai
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from localoffer import namespaces as ns
@@ -119,12 +119,22 @@ def _part_authorities(source: Any, graph: str, chunk: int = 500) -> set[str]:
     return found
 
 
-def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], changed: set[str] | None) -> None:
+def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], changed: set[str] | None,
+            neutral: Mapping[str, Any] | None = None) -> None:
     """Bring the kept counts up to date after the graphs *changed* (None: all) were written;
-    *present* are the named graphs the store holds now. The tables must exist (TABLES)."""
+    *present* are the named graphs the store holds now. The tables must exist (TABLES).
+    *neutral*: graphs whose write changed only their triple count, by `.triples`
+    (`localoffer.prepared.Neutral`)."""
     from localoffer.textindex import rows
 
     present = set(present)
+    if changed is not None and neutral:
+        changed = set(changed)
+        for g, mark in neutral.items():
+            if g in changed and g in present and conn.execute(
+                    "UPDATE graph_stat SET triples = triples + ? WHERE graph = ?",
+                    (mark.triples, g)).rowcount:
+                changed.discard(g)
     full = changed is None
     redo = present if changed is None else changed
     affected = {a for g in redo for (a,) in conn.execute(

@@ -129,10 +129,15 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def index_graph(conn: sqlite3.Connection, source: Reader, graph: str) -> int:
     """(Re)index the services of one graph; returns how many."""
+    return index_rows(conn, graph, rows(source, DOC_QUERY.format(g=graph, S=ns.SCHEMA, L=ns.LO)))
+
+
+def index_rows(conn: sqlite3.Connection, graph: str, found: Iterable[dict[str, str]]) -> int:
+    """(Re)index the services of one graph from rows shaped as DOC_QUERY answers them."""
     conn.execute("DELETE FROM fts WHERE rowid IN (SELECT id FROM doc WHERE graph = ?)", (graph,))
     conn.execute("DELETE FROM doc WHERE graph = ?", (graph,))
     docs: dict[str, dict[str, list[str]]] = {}
-    for r in rows(source, DOC_QUERY.format(g=graph, S=ns.SCHEMA, L=ns.LO)):
+    for r in found:
         doc = docs.setdefault(r["s"], {})
         for field in FIELDS:
             if field in r:
@@ -151,10 +156,13 @@ def index_graph(conn: sqlite3.Connection, source: Reader, graph: str) -> int:
 
 
 def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path | None = None,
-          touched: set[str] | None = None, version: str = "") -> None:
+          touched: set[str] | None = None, version: str = "",
+          prepared: dict[str, Any] | None = None) -> None:
     """Write the file for a version to *target*: from *previous* with the *touched* graphs
-    redone, or (no previous, or touched is None) from scratch over *graphs*."""
+    redone, or (no previous, or touched is None) from scratch over *graphs*. *prepared*: rows
+    the writer built for some graphs (`localoffer.prepared`), used instead of reading back."""
     from localoffer import facets, statistics
+    from localoffer import prepared as ready
 
     require_fts5()
     graphs = set(graphs)
@@ -173,10 +181,14 @@ def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path
         else:
             changed = None
         conn.execute("BEGIN")
-        for g in sorted(graphs if changed is None else changed):
-            index_graph(conn, source, g)
-        statistics.refresh(conn, source, graphs, changed)
-        facets.refresh(conn, source, graphs, changed)
+        neutral, built = ready.split(prepared, source, graphs, changed)
+        for g in sorted(graphs if changed is None else changed - set(neutral)):
+            if g in built:
+                index_rows(conn, g, built[g]["docs"])
+            else:
+                index_graph(conn, source, g)
+        statistics.refresh(conn, source, graphs, changed, neutral=neutral)
+        facets.refresh(conn, source, graphs, changed, built=built, neutral=set(neutral))
         # a service described in two graphs has two documents: counts must then be DISTINCT
         shared = conn.execute("SELECT COUNT(*) FROM (SELECT iri FROM doc GROUP BY iri HAVING COUNT(*) > 1)").fetchone()
         conn.executemany("INSERT OR REPLACE INTO info VALUES (?, ?)",
@@ -212,7 +224,8 @@ class _Version:
         return [g.value for g in self.db.named_graphs() if hasattr(g, "value")]
 
 
-def publish(root: Path, previous: str | None, name: str, touched: set[str] | None) -> None:
+def publish(root: Path, previous: str | None, name: str, touched: set[str] | None,
+            prepared: dict[str, Any] | None = None) -> None:
     """Build the file of the version *name* that an embedded store's writer has written and is
     about to publish (before CURRENT is replaced), from the previous version's file and the
     graphs the write *touched* (None: any); delete files of versions now gone. Reads the new
@@ -222,7 +235,8 @@ def publish(root: Path, previous: str | None, name: str, touched: set[str] | Non
     version = _Version(root / "versions" / name)
     prev = index_file(folder, previous) if previous else None
     build(version, index_file(folder, name), version.named_graphs(),
-          previous=prev if prev and prev.exists() else None, touched=touched, version=name)
+          previous=prev if prev and prev.exists() else None, touched=touched, version=name,
+          prepared=prepared)
     del version
     versions = root / "versions"
     for f in folder.glob("*.sqlite*"):

@@ -67,6 +67,11 @@ class WriteSession(ABC):
                 yield out
             self.replace_graph(graph, path)
 
+    def prepare(self, graph: str, prepared: Any) -> None:
+        """Hand over derived rows the writer built for *graph* as it now stands
+        (`localoffer.prepared`); a store that cannot use them ignores them. A later write
+        to the graph in the session drops them."""
+
     @abstractmethod
     def load(self, graph: str, data: Path | bytes, fmt: str = "nt") -> None:
         """Add the triples of a file or bytes (nt, ttl, nq, trig, jsonld, rdf) to *graph*."""

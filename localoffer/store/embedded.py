@@ -51,10 +51,18 @@ class EmbeddedSession(WriteSession):
     def __init__(self, db: ox.Store) -> None:
         self.db = db
         self.touched: set[str] | None = set()  # graphs changed (None: any), for the text index
+        self.prepared: dict[str, Any] = {}  # derived rows the writer built (localoffer.prepared)
 
     def _touch(self, graph: str | None) -> None:
+        if graph is None:
+            self.prepared.clear()
+        else:
+            self.prepared.pop(graph, None)
         if self.touched is not None:
             self.touched = None if graph is None else self.touched | {graph}
+
+    def prepare(self, graph: str, prepared: Any) -> None:
+        self.prepared[graph] = prepared
 
     def close(self) -> None:
         """Drop the read-write handle (pyoxigraph closes a store when it is collected)."""
@@ -134,6 +142,9 @@ class EmbeddedSession(WriteSession):
 
     def update(self, sparql: str) -> None:
         self.touched = touched_by_update(sparql, self.touched)
+        touched = touched_by_update(sparql, set())
+        for g in list(self.prepared) if touched is None else touched & set(self.prepared):
+            del self.prepared[g]
         self.db.update(sparql)
 
     def query(self, sparql: str) -> Any:
@@ -272,7 +283,7 @@ class EmbeddedStore(Store):
             # may still compact and delete files while a writer has it open.
             session.close()
             try:  # the text index and counts of the new version, read from it read-only
-                publish_index(self.root, current, new_name, session.touched)
+                publish_index(self.root, current, new_name, session.touched, session.prepared)
             except BaseException:
                 shutil.rmtree(new_path, ignore_errors=True)
                 raise
