@@ -226,4 +226,14 @@ def sets_of(conn: sqlite3.Connection, path: Path | None) -> Sets:
         return _recent.keep(key, load(conn))
 
 
+def forget() -> None:
+    """Drop the answers kept between requests (words, ages, times) but not the facet sets:
+    for benchmarks that time first requests."""
+    with _loading:
+        for sets in _recent.values():
+            with sets._lock:
+                sets._kept.clear()
+                sets._words.clear()
+
+
 __all__ = ["Sets", "Words", "bitset", "members", "load", "sets_of"]

@@ -6,9 +6,8 @@ counts, and one page of results.
 Every filter selects a set of services (words by an FTS5 MATCH on the version's file, the
 others by looking their value up among the kept sets); the matching services are the
 intersection, counted exactly however many match. Results with words are ordered by
-relevance, else by name. Only the page's services are read from the store (names,
-descriptions, councils, providers and ages for display). Words reach SQLite as a bound `?`
-parameter, and the store gets IRIs written by pyoxigraph."""
+relevance, else by name. What a hit shows comes from the same file (the text index's
+documents, the kept ages and council names). Words reach SQLite as a bound `?` parameter."""
 
 from __future__ import annotations
 
@@ -264,7 +263,7 @@ def page_of(index: TextIndex, f: Filters, base: str,
         ranked = sel.words.ranked
         if sel.filters:
             others = sel.chosen(words=False) or 0
-            allowed = others.to_bytes((others.bit_length() >> 3) + 1, "little")
+            allowed = others.to_bytes((len(sel.sets.iris) >> 3) + 1, "little")
             ranked = [i for i in ranked if allowed[i >> 3] >> (i & 7) & 1]
         numbers = ranked[offset:offset + PAGE_SIZE]
     elif chosen is None:  # services are numbered in page order
@@ -281,7 +280,47 @@ def results(index: TextIndex, f: Filters, base: str,
     total, iris = page_of(index, f, base, selection)
     if not iris:
         return total, []
-    details = {r["s"].value: r for r in index.store.select(f"""{PREFIXES}
+    sets = selection.sets if selection else kept.sets_of(index.conn, index.path)
+    details = _details(index, sets, iris)
+    hits = []
+    for i in iris:
+        r = details.get(i, {})
+        desc = r.get("desc", "")
+        lo_age, hi_age = r.get("min"), r.get("max")
+        ages = (f"{_n(lo_age)} to {_n(hi_age)} years" if lo_age and hi_age else
+                f"From {_n(lo_age)} years" if lo_age else f"Up to {_n(hi_age)} years" if hi_age else "")
+        hits.append(Hit(i, r.get("name", i), desc if len(desc) <= 300 else desc[:297].rsplit(" ", 1)[0] + "…",
+                        r.get("auth", ""), r.get("prov", ""), ages))
+    return total, hits
+
+
+def _details(index: TextIndex, sets: Sets, iris: list[str]) -> dict[str, dict[str, str]]:
+    """What a hit shows of each service: from the text index's documents (a field with several
+    values shows the first name and provider) and the kept ages and council names; from the
+    store for a service without a document."""
+    marks = ",".join("?" * len(iris))
+    out: dict[str, dict[str, str]] = {}
+    rows = sorted(index.conn.execute(  # the first document of a service declared in several graphs
+        "SELECT doc.id, doc.iri, fts.name, fts.description, fts.provider, doc.authority FROM doc "
+        f"JOIN fts ON fts.rowid = doc.id WHERE doc.iri IN ({marks})", iris).fetchall())
+    for _, s, name, desc, prov, auth in rows:
+        if s not in out:
+            out[s] = {"name": name.split("\n", 1)[0], "desc": desc or "",
+                      "prov": (prov or "").split("\n", 1)[0], "auth": sets.labels.get(auth or "", "")}
+    for s, lo_age, hi_age in index.conn.execute(
+            f"SELECT service, MIN(amin), MAX(amax) FROM service_age WHERE service IN ({marks}) "
+            "GROUP BY service", iris):
+        if s in out:
+            out[s].update({k: str(v) for k, v in (("min", lo_age), ("max", hi_age)) if v is not None})
+    missing = [i for i in iris if i not in out]
+    if missing:
+        out.update(_details_from_store(index, missing))
+    return out
+
+
+def _details_from_store(index: TextIndex, iris: list[str]) -> dict[str, dict[str, str]]:
+    return {r["s"].value: {k: r[k].value for k in ("name", "desc", "auth", "prov", "min", "max") if k in r}
+            for r in index.store.select(f"""{PREFIXES}
       SELECT ?s (SAMPLE(?nm) AS ?name) (SAMPLE(?d) AS ?desc) (SAMPLE(?an) AS ?auth) (SAMPLE(?pn) AS ?prov)
              (MIN(?mi) AS ?min) (MAX(?ma) AS ?max) WHERE {{
         VALUES ?s {{ {' '.join(iri(i) for i in iris)} }}
@@ -292,17 +331,6 @@ def results(index: TextIndex, f: Filters, base: str,
         OPTIONAL {{ ?s schema:audience/schema:suggestedMinAge ?mi }}
         OPTIONAL {{ ?s schema:audience/schema:suggestedMaxAge ?ma }}
       }} GROUP BY ?s""")}
-    hits = []
-    for i in iris:
-        r = details.get(i, {})
-        desc = r["desc"].value if "desc" in r else ""
-        lo_age, hi_age = (r[k].value if k in r else None for k in ("min", "max"))
-        ages = (f"{_n(lo_age)} to {_n(hi_age)} years" if lo_age and hi_age else
-                f"From {_n(lo_age)} years" if lo_age else f"Up to {_n(hi_age)} years" if hi_age else "")
-        hits.append(Hit(i, r["name"].value if "name" in r else i,
-                        desc if len(desc) <= 300 else desc[:297].rsplit(" ", 1)[0] + "…",
-                        r["auth"].value if "auth" in r else "", r["prov"].value if "prov" in r else "", ages))
-    return total, hits
 
 
 def _n(text: str | None) -> str:

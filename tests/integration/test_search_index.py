@@ -480,3 +480,22 @@ def test_a_service_declared_in_two_graphs_is_counted_and_listed_once(tmp_path):
                     {"q": "play", "authority": NLINCS}, {"q": "play", "authority": BRISTOL}):
         assert_sqlite_equals_sparql(store, filters)
     store.close()
+
+
+@pytest.mark.parametrize("filters", [{}, {"authority": NLINCS}, {"q": "play"}, {"q": "cafe"}])
+def test_hits_show_what_the_store_holds(store, filters):
+    """A page's names, descriptions, councils, providers and ages come from the version's file,
+    and equal what SPARQL reads from the store."""
+    from localoffer.publisher.linkeddata import search
+
+    f = search.parse_filters(filters)
+    with textindex.open_index(store) as index:
+        selection = search.select(index, f, BASE)
+        _, iris = search.page_of(index, f, BASE, selection)
+        assert iris
+        kept = search._details(index, selection.sets, iris)
+        read = search._details_from_store(index, iris)
+
+    def shown(d):
+        return {s: {k: search._n(v) if k in ("min", "max") else v for k, v in r.items() if v} for s, r in d.items()}
+    assert shown(kept) == shown(read) and len(read) == len(iris)

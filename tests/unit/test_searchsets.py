@@ -24,3 +24,17 @@ def test_members_from_an_offset(size):
     for offset in (0, 1, 19, 20, len(numbers) // 2, len(numbers) - 1, len(numbers), len(numbers) + 5):
         assert members(bits, offset, 20) == numbers[offset:offset + 20], offset
     assert members(bits, 0, len(numbers) + 1) == numbers
+
+
+def test_a_page_of_words_keeps_the_filtered_services_in_rank_order():
+    from localoffer.publisher.linkeddata.search import Filters, Selection, page_of
+
+    from localoffer.searchsets import Sets, Words
+
+    iris = [f"s{i:02d}" for i in range(20)]
+    sets = Sets(iris, {s: i for i, s in enumerate(iris)}, {}, {}, {}, {})
+    words = Words([15, 3, 0, 19], bitset([15, 3, 0, 19], 20))
+    f = Filters(q="x", authority="E06000001")
+    assert page_of(None, f, "", Selection(sets, words, [("authority", bitset([0, 3], 20))])) == (2, ["s03", "s00"])
+    assert page_of(None, f, "", Selection(sets, words, [("authority", 0)])) == (0, [])
+    assert page_of(None, f, "", Selection(sets, words, [])) == (4, ["s15", "s03", "s00", "s19"])
