@@ -124,12 +124,21 @@ class PreparedGraph:
             return None
         concepts = self._closure(source, services)
         out: dict[str, list[Any]] = {"docs": list(self._docs(services)),
-                                     "subjects": sorted(s[1:-1] for s in self.subjects)}
+                                     "subjects": sorted(s[1:-1] for s in self.subjects),
+                                     "parts": self._foreign_parts(services)}
         out.update(self._facets(services, concepts))
         return out
 
     def _values(self, s: str, p: str) -> list[str]:
         return self.facts.get(s, {}).get(P[p], [])
+
+    def _foreign_parts(self, services: list[str]) -> list[str]:
+        """statistics.PARTS minus statistics.OWNED_PARTS: the IRIs this graph gives ages or
+        places that it does not attach to one of its services as audience or channel."""
+        keys = (P["suggestedMinAge"], P["suggestedMaxAge"], P["serviceLocation"])
+        parts = {s for s, props in self.facts.items() if s[0] == "<" and any(k in props for k in keys)}
+        owned = {o for s in services for p in ("audience", "availableChannel") for o in self._values(s, p)}
+        return sorted(s[1:-1] for s in parts - owned)
 
     def _walk(self, services: list[str]) -> set[str]:
         """The nodes the read-back walks from the services (themselves included)."""

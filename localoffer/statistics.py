@@ -105,13 +105,15 @@ def graphs(conn: sqlite3.Connection) -> set[str]:
     return {g for (g,) in conn.execute("SELECT graph FROM graph_stat")}
 
 
-def _part_authorities(source: Any, graph: str, chunk: int = 500) -> set[str]:
+def _part_authorities(source: Any, graph: str, chunk: int = 500,
+                      foreign: list[str] | None = None) -> set[str]:
     """The authorities of the services whose audiences or channels *graph* describes but
-    does not itself attach to a service."""
+    does not itself attach to a service (*foreign*, when the writer knows them)."""
     from localoffer.textindex import rows
 
-    foreign = sorted({r["y"] for r in rows(source, PARTS.format(g=graph))}
-                     - {r["y"] for r in rows(source, OWNED_PARTS.format(g=graph))})
+    if foreign is None:
+        foreign = sorted({r["y"] for r in rows(source, PARTS.format(g=graph))}
+                         - {r["y"] for r in rows(source, OWNED_PARTS.format(g=graph))})
     found: set[str] = set()
     for i in range(0, len(foreign), chunk):
         nodes = " ".join(f"<{y}>" for y in foreign[i:i + chunk])
@@ -120,11 +122,12 @@ def _part_authorities(source: Any, graph: str, chunk: int = 500) -> set[str]:
 
 
 def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], changed: set[str] | None,
-            neutral: Mapping[str, Any] | None = None) -> None:
+            neutral: Mapping[str, Any] | None = None, built: Mapping[str, Any] | None = None) -> None:
     """Bring the kept counts up to date after the graphs *changed* (None: all) were written;
     *present* are the named graphs the store holds now. The tables must exist (TABLES).
     *neutral*: graphs whose write changed only their triple count, by `.triples`
-    (`localoffer.prepared.Neutral`)."""
+    (`localoffer.prepared.Neutral`); *built*: rows the writer prepared for some graphs, whose
+    `parts` stand for PARTS minus OWNED_PARTS."""
     from localoffer.textindex import rows
 
     present = set(present)
@@ -156,7 +159,8 @@ def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], chang
         mentioned = set() if vocabulary else {  # with vocabulary, everything is recounted
             r["a"] for query in GRAPH_AUTHORITIES for r in rows(source, query.format(g=g))}
         if not vocabulary:
-            mentioned |= _part_authorities(source, g)
+            known = built[g]["parts"] if built and g in built else None
+            mentioned |= _part_authorities(source, g, foreign=known)
         conn.executemany("INSERT INTO graph_authority VALUES (?, ?)", [(g, a) for a in sorted(mentioned)])
         affected |= mentioned
     if full:

@@ -187,7 +187,7 @@ def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path
                 index_rows(conn, g, built[g]["docs"])
             else:
                 index_graph(conn, source, g)
-        statistics.refresh(conn, source, graphs, changed, neutral=neutral)
+        statistics.refresh(conn, source, graphs, changed, neutral=neutral, built=built)
         facets.refresh(conn, source, graphs, changed, built=built, neutral=set(neutral))
         # a service described in two graphs has two documents: counts must then be DISTINCT
         shared = conn.execute("SELECT COUNT(*) FROM (SELECT iri FROM doc GROUP BY iri HAVING COUNT(*) > 1)").fetchone()
