@@ -63,11 +63,14 @@ VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 
 
 @contextmanager
-def virtuoso_process(folder: Path, *, buffers: int | None = None) -> Iterator[str]:
+def virtuoso_process(folder: Path, *, buffers: int | None = None, max_rows: int = 0,
+                     cost_limit: int = 0) -> Iterator[str]:
     """Run Virtuoso with its database in *folder* on free loopback ports; yields its /sparql
     URL. SPARQL updates and the Graph Store Protocol are opened to the anonymous SPARQL user
     (loopback only). *buffers* sets NumberOfBuffers (8 KB pages; the packaged default suits
-    a few million triples; the national benchmark gives it more)."""
+    a few million triples; the national benchmark gives it more). *max_rows* and *cost_limit*
+    (ResultSetMaxRows, MaxQueryCostEstimationTime) are off unless a test wants to see what a
+    store left with them does."""
     binary = shutil.which("virtuoso-t") or "virtuoso-t"
     sql_port, http_port = free_port(), free_port()
     ini = VIRTUOSO_INI.read_text()
@@ -76,11 +79,11 @@ def virtuoso_process(folder: Path, *, buffers: int | None = None) -> Iterator[st
     ini = re.sub(r"(?m)^ServerPort(\s*)=\s*8890$", f"ServerPort\\1= 127.0.0.1:{http_port}", ini)
     # kind: Virtuoso silently cuts every answer at ResultSetMaxRows (10,000 in Debian's
     # ini), CONSTRUCTs of a whole graph included; a store behind localoffer needs it unlimited.
-    ini = re.sub(r"(?m)^ResultSetMaxRows\s*=.*$", "ResultSetMaxRows = 0", ini)
+    ini = re.sub(r"(?m)^ResultSetMaxRows\s*=.*$", f"ResultSetMaxRows = {max_rows}", ini)
     # kind: Virtuoso also refuses a query whose *estimated* time exceeds
     # MaxQueryCostEstimationTime (400 s in Debian's ini); its estimates for small graphs it has
     # just been given run to hours, so the estimate must not be a reason to refuse.
-    ini = re.sub(r"(?m)^MaxQueryCostEstimationTime\s*=.*$", "MaxQueryCostEstimationTime = 0", ini)
+    ini = re.sub(r"(?m)^MaxQueryCostEstimationTime\s*=.*$", f"MaxQueryCostEstimationTime = {cost_limit}", ini)
     if buffers:
         ini = re.sub(r"(?m)^NumberOfBuffers\s*=.*$", f"NumberOfBuffers = {buffers}", ini)
         ini = re.sub(r"(?m)^MaxDirtyBuffers\s*=.*$", f"MaxDirtyBuffers = {buffers * 3 // 4}", ini)

@@ -31,6 +31,12 @@ from localoffer.textindex import publish_cached, touched_by_update
 MIME = {"nt": "application/n-triples", "ttl": "text/turtle", "nq": "application/n-quads",
         "trig": "application/trig", "jsonld": "application/ld+json", "rdf": "application/rdf+xml"}
 KINDS = ("oxigraph", "virtuoso", "fuseki", "graphdb", "neptune", "generic")
+# A CONSTRUCT of PROBE_SIDE² triples made from VALUES alone: a store that silently cuts graph
+# answers at a row limit (Virtuoso's ResultSetMaxRows, 10,000 in Debian's ini) answers fewer.
+PROBE_SIDE = 110
+_PROBE = ("CONSTRUCT { ?s <urn:localoffer:probe> ?o } WHERE { VALUES ?s { "
+          + " ".join(f"<urn:localoffer:probe:{i}>" for i in range(PROBE_SIDE))
+          + " } VALUES ?o { " + " ".join(str(i) for i in range(PROBE_SIDE)) + " } }")
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,7 @@ class RemoteStore(Store):
         self.timeout = settings.http_timeout
         self.retries = settings.http_retries
         self.http = requests.Session()
+        self._limit_checked = False
         token, user = extra.get("store_token"), extra.get("store_user")
         if token:
             self.http.headers["Authorization"] = f"Bearer {token}"
@@ -216,24 +223,40 @@ class RemoteStore(Store):
         # a graph format when the query makes a graph.
         if query_form(sparql) in ("CONSTRUCT", "DESCRIBE"):
             accept = "application/n-triples, text/turtle;q=0.9"
+            if not self._limit_checked:
+                self._check_graph_answers_are_whole()
         else:
             accept = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
+        return _decode(self._answer(form, accept))
+
+    def _answer(self, form: dict[str, Any], accept: str) -> requests.Response:
+        """POST a query; a refusal or a cut answer becomes an error that says what to change."""
         r = self._send("POST", self.endpoints.query, idempotent=True, data=form,
                        headers={"Accept": accept})
+        if r.status_code >= 300 and "estimated execution time" in r.text:
+            # kind: Virtuoso refuses by its cost *estimate*, which for fresh graphs is wild.
+            raise StoreError(
+                "the SPARQL store refused the query on its own estimate of the cost, not by "
+                f"running it ({r.text.strip().splitlines()[0][:300]}); set "
+                "MaxQueryCostEstimationTime = 0 in the [SPARQL] section of virtuoso.ini "
+                "(localoffer stops long queries itself: LOCALOFFER_QUERY_TIMEOUT)")
         if r.status_code == 400:
             raise QueryError(f"the SPARQL store rejected the query: {r.text[:500]}")
         if r.status_code >= 300:
             raise StoreError(f"the SPARQL store failed (HTTP {r.status_code}): {r.text[:500]}")
-        ctype = r.headers.get("Content-Type", "").split(";")[0].strip()
-        if ctype in ("application/sparql-results+json", "application/json"):
-            return ox.parse_query_results(r.content, format=ox.QueryResultsFormat.JSON)
-        if ctype == "application/sparql-results+xml":
-            return ox.parse_query_results(r.content, format=ox.QueryResultsFormat.XML)
-        fmt = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "ttl",
-               "application/rdf+xml": "rdf", "application/ld+json": "jsonld"}.get(ctype)
-        if fmt is None:
-            raise StoreError(f"the SPARQL store answered with an unexpected type {ctype!r}")
-        return GraphResult(list(ox.parse(r.content, format=_rdf_format(fmt))))
+        if r.headers.get("X-SPARQL-MaxRows"):
+            # kind: Virtuoso says so when it has cut a SELECT at ResultSetMaxRows.
+            raise StoreError(_cut_message(f"cut the answer at {r.headers['X-SPARQL-MaxRows']} rows"))
+        return r
+
+    def _check_graph_answers_are_whole(self) -> None:
+        """Once per store handle: refuse to go on with a store that cuts graph answers silently
+        (a dump, a document or a validation would then be missing triples without a sign)."""
+        got = sum(1 for _ in _decode(self._answer({"query": _PROBE}, "application/n-triples")))
+        if got < PROBE_SIDE ** 2:
+            raise StoreError(_cut_message(f"answered a CONSTRUCT of {PROBE_SIDE ** 2} triples "
+                                          f"with only {got}"))
+        self._limit_checked = True
 
     def named_graphs(self) -> list[str]:
         rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
@@ -274,6 +297,27 @@ class RemoteStore(Store):
 
     def close(self) -> None:
         self.http.close()
+
+
+def _decode(r: requests.Response) -> Any:
+    """Query results or a graph, by the answer's media type."""
+    ctype = r.headers.get("Content-Type", "").split(";")[0].strip()
+    if ctype in ("application/sparql-results+json", "application/json"):
+        return ox.parse_query_results(r.content, format=ox.QueryResultsFormat.JSON)
+    if ctype == "application/sparql-results+xml":
+        return ox.parse_query_results(r.content, format=ox.QueryResultsFormat.XML)
+    fmt = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "ttl",
+           "application/rdf+xml": "rdf", "application/ld+json": "jsonld"}.get(ctype)
+    if fmt is None:
+        raise StoreError(f"the SPARQL store answered with an unexpected type {ctype!r}")
+    return GraphResult(list(ox.parse(r.content, format=_rdf_format(fmt))))
+
+
+def _cut_message(what: str) -> str:
+    return (f"the SPARQL store {what}: it limits the rows of an answer (Virtuoso: "
+            "ResultSetMaxRows in the [SPARQL] section of virtuoso.ini). localoffer needs whole "
+            "answers; set ResultSetMaxRows = 0 (localoffer caps what it serves itself: "
+            "LOCALOFFER_RESULT_LIMIT)")
 
 
 def _rdf_format(fmt: str) -> ox.RdfFormat:
