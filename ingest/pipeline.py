@@ -79,7 +79,8 @@ def ingest(store: Store, settings: Settings, location: str, *, authority: str,
     graph = ns.graph_iri(settings.base, "source", sid)
     report = IngestReport(location, sid, graph, authority)
     started = _now()
-    prep = None if source.kind == "rdf" else PreparedGraph(graph)
+    prep = None if source.kind == "rdf" else PreparedGraph(
+        graph, authority=iri(ns.authority_iri(settings.base, authority)))
     try:
         if source.kind == "rdf" or location.startswith(("http://", "https://")):
             # Read everything first: a live API is slow to page through, and the store's

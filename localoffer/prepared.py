@@ -34,6 +34,8 @@ P = {name: f"<{base}{name}>" for base, names in (
           "price", "audience", "suggestedMinAge", "suggestedMaxAge", "opens", "closes")),
     (_L, ("localAuthority", "needCategory", "provisionCategory")),
     (_H, ("attendingType",))) for name in names}
+NOTATION = f"<{_SKOS}notation>"
+LOCAL_AUTHORITY = f"<{_L}LocalAuthority>"
 READ = frozenset(P.values())
 """The predicates the derived tables read (besides a service's rdf:type in its own graph)."""
 WALK = tuple(P[n] for n in ("provider", "hoursAvailable", "availableChannel", "availableLanguage",
@@ -92,9 +94,12 @@ class PreparedGraph:
     """What one graph's own triples say that the derived tables read; fed line by line."""
 
     graph: str
+    authority: str | None = None
+    """The IRI term of the ingest's authority, whose kept counts the graph may give."""
     facts: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     services: list[str] = field(default_factory=list)
     subjects: set[str] = field(default_factory=set)
+    about_authority: set[str] = field(default_factory=set)
     blank: bool = False
 
     def add(self, lines: Iterable[str]) -> None:
@@ -105,6 +110,8 @@ class PreparedGraph:
             subjects.add(s)
             if s[0] == "_" or o[0] == "_":
                 self.blank = True
+            if s == self.authority:
+                self.about_authority.add(line)
             if p in read:
                 values = facts.setdefault(s, {}).setdefault(p, [])
                 if o not in values:
@@ -113,7 +120,7 @@ class PreparedGraph:
                 self.services.append(s)
 
     # -- at publish time -------------------------------------------------------------------
-    def resolve(self, source: Any) -> dict[str, list[Any]] | None:
+    def resolve(self, source: Any) -> dict[str, Any] | None:
         """The rows of the read-back queries for this graph in the version *source* (None when
         they must be read back: blank nodes, or another graph says something they read)."""
         if self.blank:
@@ -123,14 +130,93 @@ class PreparedGraph:
         if not self._alone(source, nodes):
             return None
         concepts = self._closure(source, services)
-        out: dict[str, list[Any]] = {"docs": list(self._docs(services)),
-                                     "subjects": sorted(s[1:-1] for s in self.subjects),
-                                     "parts": self._foreign_parts(services)}
+        out: dict[str, Any] = {"docs": list(self._docs(services)),
+                               "subjects": sorted(s[1:-1] for s in self.subjects),
+                               "parts": self._foreign_parts(services), "graph": self}
         out.update(self._facets(services, concepts))
         return out
 
     def _values(self, s: str, p: str) -> list[str]:
         return self.facts.get(s, {}).get(P[p], [])
+
+    def authority_counts(self, source: Any
+                         ) -> tuple[str, list[dict[str, str]], dict[str, list[dict[str, str]]]] | None:
+        """The kept counts of the ingest's authority from this graph (after `resolve` found
+        nothing else about its services): its statistics.PER_AUTHORITY rows and
+        statistics.NEED_BAND rows by key; None when another graph says something about the
+        authority or names it as a service's authority (then SPARQL counts it)."""
+        a = self.authority
+        if a is None:
+            return None
+        mine = sorted(s for s, props in self.facts.items() if a in props.get(P["localAuthority"], ()))
+        services = set(self.services)
+        names = self._values(a, "name")
+        if any(s not in services for s in mine) or len(names) > 1:
+            return None
+        for query, own in ((f"SELECT (COUNT(*) AS ?n) WHERE {{ {a} ?p ?o }}", len(self.about_authority)),
+                           (f"SELECT (COUNT(*) AS ?n) WHERE {{ ?x {P['localAuthority']} {a} }}", len(mine))):
+            if int(next(iter(source.query(query)))["n"].value) != own:
+                return None
+        value = a[1:-1]
+        codes = [parse_term(line[:-3].split(" ", 2)[2]).value for line in sorted(self.about_authority)
+                 if line.split(" ", 2)[1] == NOTATION]
+        typed = f"{a} {TYPE} {LOCAL_AUTHORITY} .\n" in self.about_authority
+        orgs = {o for s in mine for o in self._values(s, "provider")}
+        places = {p for s in mine for c in self._values(s, "availableChannel")
+                  for p in self._values(c, "serviceLocation")}
+        head = {"authority": value, "services": str(len(mine)), "organizations": str(len(orgs)),
+                "locations": str(len(places))}
+        if names:
+            head["name"] = parse_term(names[0]).value
+        per_authority = [{**head, "code": code} for code in dict.fromkeys(codes)] if typed else []
+        areas = self._areas(source, mine)
+        in_band = self._bands(source, mine)
+        need: dict[str, list[dict[str, str]]] = {"area band": [], "area": [], "band": []}
+        by_area: dict[str, set[str]] = {}
+        for s in mine:
+            for area in areas.get(s, ()):
+                by_area.setdefault(area, set()).add(s)
+        by_band: dict[str, set[str]] = {}
+        for s in mine:
+            for band in in_band.get(s, ()):
+                by_band.setdefault(band, set()).add(s)
+        for area, members in by_area.items():
+            need["area"].append({"authority": value, "area": area, "n": str(len(members))})
+            for band, banded in by_band.items():
+                if members & banded:
+                    need["area band"].append({"authority": value, "area": area, "band": band,
+                                              "n": str(len(members & banded))})
+        need["band"] = [{"authority": value, "band": band, "n": str(len(m))} for band, m in by_band.items()]
+        return value, per_authority, need
+
+    def _areas(self, source: Any, services: list[str]) -> dict[str, set[str]]:
+        """Each service's areas of need (its needs' skos:broader* that are lo:NeedArea)."""
+        needs = {s: self._values(s, "needCategory") for s in services}
+        concepts = sorted({c for cs in needs.values() for c in cs if c[0] == "<"})
+        reach: dict[str, set[str]] = {}
+        for i in range(0, len(concepts), CHUNK):
+            part = " ".join(concepts[i:i + CHUNK])
+            for row in source.query(f"SELECT DISTINCT ?c ?area WHERE {{ VALUES ?c {{ {part} }} "
+                                    f"?c <{_SKOS}broader>* ?area . ?area {TYPE} <{_L}NeedArea> }}"):
+                reach.setdefault(f"<{row['c'].value}>", set()).add(row["area"].value)
+        return {s: {a for c in cs for a in reach.get(c, ())} for s, cs in needs.items()}
+
+    def _bands(self, source: Any, services: list[str]) -> dict[str, set[str]]:
+        """The age bands each service counts in (statistics._BAND: any of its minimum and
+        maximum ages, 0 and 25 when absent, overlapping the band)."""
+        bands = [(r["band"].value, _decimal(r["lo"]), _decimal(r["hi"])) for r in source.query(
+            f"SELECT ?band ?lo ?hi WHERE {{ ?band {TYPE} <{_L}AgeBand> ; <{_L}minimumAge> ?lo ; "
+            f"<{_L}maximumAge> ?hi }}")]
+        out: dict[str, set[str]] = {}
+        for s in services:
+            auds = self._values(s, "audience")
+            lows = [_decimal_term(t) for a in auds for t in self._values(a, "suggestedMinAge")]
+            highs = [_decimal_term(t) for a in auds for t in self._values(a, "suggestedMaxAge")]
+            lows, highs = lows or [Decimal(0)], highs or [Decimal(25)]
+            out[s] = {band for band, b_lo, b_hi in bands if any(
+                lo is not None and hi is not None and b_lo is not None and b_hi is not None
+                and lo <= b_hi and hi >= b_lo for lo in lows for hi in highs)}
+        return out
 
     def _foreign_parts(self, services: list[str]) -> list[str]:
         """statistics.PARTS minus statistics.OWNED_PARTS: the IRIs this graph gives ages or
@@ -254,6 +340,28 @@ def _product(fields: dict[str, list[str]]) -> list[dict[str, str]]:
     return rows
 
 
+def _decimal(term: Any) -> Decimal | None:
+    """A numeric literal (pyoxigraph term) as a Decimal; None when it is not one."""
+    datatype = getattr(term, "datatype", None)
+    if datatype is None or f"<{datatype.value}>" not in NUMERIC:
+        return None
+    try:
+        return Decimal(term.value)
+    except InvalidOperation:
+        return None
+
+
+def _decimal_term(text: str) -> Decimal | None:
+    """A numeric N-Triples literal as a Decimal; None when it is not one."""
+    t = parse_term(text)
+    if t.is_iri or t.datatype not in NUMERIC:
+        return None
+    try:
+        return Decimal(t.value)
+    except InvalidOperation:
+        return None
+
+
 def _is_zero(term: str) -> bool:
     t = parse_term(term)
     if t.is_iri or t.datatype not in NUMERIC:
@@ -283,11 +391,11 @@ def _time(term: str) -> str:
 
 
 def split(prepared: dict[str, Any] | None, source: Any, present: Iterable[str],
-          changed: set[str] | None) -> tuple[dict[str, Neutral], dict[str, dict[str, list[Any]]]]:
+          changed: set[str] | None) -> tuple[dict[str, Neutral], dict[str, dict[str, Any]]]:
     """The *prepared* graphs of a build: the neutral ones (only when the build is incremental)
     and the rows of the others that their graph's own triples give (`PreparedGraph.resolve`)."""
     neutral: dict[str, Neutral] = {}
-    built: dict[str, dict[str, list[Any]]] = {}
+    built: dict[str, dict[str, Any]] = {}
     present = set(present)
     for g, item in (prepared or {}).items():
         if isinstance(item, Neutral):

@@ -179,15 +179,37 @@ def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], chang
     else:
         conn.executemany("DELETE FROM authority_stat WHERE authority = ?", [(a,) for a in affected])
         conn.executemany("DELETE FROM need_band WHERE authority = ?", [(a,) for a in affected])
-        values = "VALUES ?authority { " + " ".join(f"<{a}>" for a in sorted(affected)) + " }"
+        own = _prepared_counts(source, affected, built or {})
+        for _, per_authority, need in own.values():
+            _insert_counts(conn, per_authority, need)
+        if not affected - own.keys():
+            return
+        values = "VALUES ?authority { " + " ".join(f"<{a}>" for a in sorted(affected - own.keys())) + " }"
+    _insert_counts(conn, rows(source, PER_AUTHORITY.replace("{values}", values)),
+                   {key: rows(source, query.replace("{values}", values)) for key, query in NEED_BAND.items()})
+
+
+def _prepared_counts(source: Any, affected: set[str], built: Mapping[str, Any]) -> dict[str, Any]:
+    """The counts of affected authorities that a graph the writer prepared gives by itself
+    (`localoffer.prepared.PreparedGraph.authority_counts`), by authority."""
+    own: dict[str, Any] = {}
+    for g in sorted(built):
+        got = built[g]["graph"].authority_counts(source)
+        if got is not None and got[0] in affected:
+            own[got[0]] = got
+    return own
+
+
+def _insert_counts(conn: sqlite3.Connection, per_authority: Iterable[dict[str, str]],
+                   need: Mapping[str, Iterable[dict[str, str]]]) -> None:
+    """Keep rows shaped as PER_AUTHORITY and NEED_BAND (by key) answer them."""
     conn.executemany("INSERT OR REPLACE INTO authority_stat VALUES (?, ?, ?, ?, ?, ?)", [
         (r["authority"], r["code"], r.get("name"), int(r["services"]), int(r["organizations"]),
-         int(r["locations"])) for r in rows(source, PER_AUTHORITY.replace("{values}", values))])
-    for key, query in NEED_BAND.items():
+         int(r["locations"])) for r in per_authority])
+    for key, found in need.items():
         conn.executemany("INSERT INTO need_band VALUES (?, ?, ?, ?)", [
             (r["authority"], r.get("area", "") if "area" in key else "",
-             r.get("band", "") if "band" in key else "", int(r["n"]))
-            for r in rows(source, query.replace("{values}", values))])
+             r.get("band", "") if "band" in key else "", int(r["n"])) for r in found])
 
 
 def read(conn: sqlite3.Connection) -> dict[str, Any]:

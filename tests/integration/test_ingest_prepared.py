@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from localoffer.ingest.pipeline import IngestReport, ingest
 
 from localoffer import namespaces as ns
 from localoffer import prepared, textindex
 from localoffer.config import Settings, load_settings
 from localoffer.federation.changes import read_changes
-from localoffer.ingest.pipeline import IngestReport, ingest
 from localoffer.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,6 +112,9 @@ def test_a_synthetic_authority_and_a_changed_reingest(ingests, tmp_path):
 
     records = json.loads(second.read_text(encoding="utf-8"))
     records[0]["name"] = "Renamed Service For Testing"
+    need = "https://w3id.org/localoffer/def/scheme/need/"
+    records[3]["lo_send"] = {"is_local_offer": True, "need_concepts": [need + "asd", need + "slcn"]}
+    records[4]["lo_send"] = {"need_concepts": [need + "semh"]}
     records[1]["description"] = "Now free for everyone"
     gone = records.pop(2)
     changed = tmp_path / "changed" / second.name
@@ -119,6 +122,9 @@ def test_a_synthetic_authority_and_a_changed_reingest(ingests, tmp_path):
     changed.write_text(json.dumps(records), encoding="utf-8")
     again = ingests.ingest(changed, second.stem)
     assert ingests.built[-1] == {again.graph}
+    with sqlite3.connect(textindex.index_file(Path(ingests.settings.store) / "derived",
+                                              ingests.store.version())) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM need_band WHERE area <> '' AND band <> ''").fetchone()[0]
     assert again.changed["service"] >= 2 and again.removed["service"] == 1
     feed = read_changes(ingests.store, ingests.settings, authority=second.stem, limit=10_000)
     latest = max(c.published for c in feed)
