@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,10 @@ from typing import Any
 KEYED = ("language", "attendance", "accessibility")
 """Facets filtered on ignoring case (by their `key`)."""
 KEEP_FILTERS = 64
-KEEP_WORDS = 32
+KEEP_WORDS = 256
+KEEP_RANKED = 10_000
+"""The best matches kept of each text (a page past them is ranked again): the pages a search
+shows without filters (500 of 20)."""
 KEEP_VERSIONS = 2
 
 
@@ -76,10 +79,12 @@ class _Kept(OrderedDict):
 
 @dataclass
 class Words:
-    """The services matching some words: numbers best first, and as a set."""
+    """The services matching some words: numbers best first (the first KEEP_RANKED unless
+    *complete*), and all of them as a set."""
 
-    ranked: list[int]
+    ranked: Sequence[int]
     bits: int
+    complete: bool = True
 
 
 @dataclass
@@ -153,11 +158,13 @@ class Sets:
                                          + " AND ".join(tests or ["1"]), params).fetchone()[0])
         return self._memo(("hours", day, time), compute)
 
-    def words(self, conn: sqlite3.Connection, query: str, weights: tuple[float, ...]) -> Words:
+    def words(self, conn: sqlite3.Connection, query: str, weights: tuple[float, ...], *,
+              whole: bool = False) -> Words:
         """The services whose documents match the FTS5 *query*, by their best BM25 rank (ties
-        by their first document)."""
+        by their first document): the best KEEP_RANKED, kept for the next requests, or with
+        *whole* all of them (not kept)."""
         with self._lock:
-            if query in self._words:
+            if not whole and query in self._words:
                 self._words.move_to_end(query)
                 return self._words[query]
         rank = "bm25(fts, " + ", ".join(map(str, weights)) + ")"
@@ -173,7 +180,10 @@ class Sets:
                 "LIMIT -1 OFFSET 0) m JOIN doc ON doc.id = m.id GROUP BY doc.iri "
                 "ORDER BY MIN(m.rank), MIN(m.id)",
                 (query,)) if s in number]
-        found = Words(ranked, bitset(ranked, len(self.iris)))
+        bits = bitset(ranked, len(self.iris))
+        if whole:
+            return Words(ranked, bits)
+        found = Words(array("i", ranked[:KEEP_RANKED]), bits, len(ranked) <= KEEP_RANKED)
         with self._lock:
             return self._words.keep(query, found)
 

@@ -19,6 +19,7 @@ User text never reaches the FTS5 query syntax: each word is quoted as a string."
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import logging
 import os
@@ -27,6 +28,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -61,12 +63,19 @@ class Reader(Protocol):
     def query(self, sparql: str) -> Any: ...
 
 
-def require_fts5() -> None:
-    """Fail clearly when this Python's SQLite was built without FTS5."""
+@functools.cache
+def _has_fts5() -> bool:
     try:
-        with sqlite3.connect(":memory:") as conn:
+        with closing(sqlite3.connect(":memory:")) as conn:
             conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
     except sqlite3.OperationalError:
+        return False
+    return True
+
+
+def require_fts5() -> None:
+    """Fail clearly when this Python's SQLite was built without FTS5."""
+    if not _has_fts5():
         raise StoreError(f"the text index needs SQLite with FTS5, but this Python's SQLite "
                          f"{sqlite3.sqlite_version} has no FTS5 module; install a Python whose "
                          "sqlite3 includes FTS5 (python.org and Debian builds do)") from None
@@ -198,6 +207,24 @@ def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path
     finally:
         conn.close()
     os.replace(part, target)
+
+
+_CHECKED: dict[tuple[str, int, int], bool] = {}
+
+
+def _usable_now(path: Path) -> bool:
+    """_usable, remembered per file (a version's file is replaced, never changed in place, so
+    its inode and modification time name its contents): no connection per request."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    key = (str(path), stat.st_ino, stat.st_mtime_ns)
+    if key not in _CHECKED:
+        if len(_CHECKED) > 64:
+            _CHECKED.clear()
+        _CHECKED[key] = _usable(path)
+    return _CHECKED[key]
 
 
 def _usable(path: Path) -> bool:
@@ -363,7 +390,7 @@ def open_index(store: Any, attempts: int = 3) -> TextIndex:
     for _ in range(attempts):
         version = view.version()
         path = index_file(index_folder(store), version)
-        if _usable(path) or _build_for_reader(view, path, version):
+        if _usable_now(path) or _build_for_reader(view, path, version):
             conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
             return TextIndex(version, view, conn, path)
     raise StoreError(f"the store changed {attempts} times while its text index was built; "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -260,17 +261,34 @@ def page_of(index: TextIndex, f: Filters, base: str,
     chosen = sel.chosen()
     total = len(sel.sets.iris) if chosen is None else chosen.bit_count()
     if sel.words is not None:  # best first
-        ranked = sel.words.ranked
-        if sel.filters:
-            others = sel.chosen(words=False) or 0
-            allowed = others.to_bytes((len(sel.sets.iris) >> 3) + 1, "little")
-            ranked = [i for i in ranked if allowed[i >> 3] >> (i & 7) & 1]
-        numbers = ranked[offset:offset + PAGE_SIZE]
+        numbers = _ranked_page(sel, sel.words.ranked, offset)
+        if len(numbers) < min(PAGE_SIZE, total - offset) and not sel.words.complete:
+            # past the best matches kept (filters that keep few of them): rank them all
+            whole = sel.sets.words(index.conn, fts_query(f.q) or "", WEIGHTS, whole=True)
+            numbers = _ranked_page(sel, whole.ranked, offset)
     elif chosen is None:  # services are numbered in page order
         numbers = list(range(offset, min(total, offset + PAGE_SIZE)))
     else:
         numbers = members(chosen, offset, PAGE_SIZE)
     return total, [sel.sets.iris[i] for i in numbers]
+
+
+def _ranked_page(sel: Selection, ranked: Sequence[int], offset: int) -> list[int]:
+    """The page at *offset* of the *ranked* numbers that pass the filters."""
+    if not sel.filters:
+        return list(ranked[offset:offset + PAGE_SIZE])
+    others = sel.chosen(words=False) or 0
+    allowed = others.to_bytes((len(sel.sets.iris) >> 3) + 1, "little")
+    out: list[int] = []
+    for i in ranked:
+        if allowed[i >> 3] >> (i & 7) & 1:
+            if offset:
+                offset -= 1
+            else:
+                out.append(i)
+                if len(out) == PAGE_SIZE:
+                    break
+    return out
 
 
 def results(index: TextIndex, f: Filters, base: str,

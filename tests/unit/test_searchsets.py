@@ -38,3 +38,33 @@ def test_a_page_of_words_keeps_the_filtered_services_in_rank_order():
     assert page_of(None, f, "", Selection(sets, words, [("authority", bitset([0, 3], 20))])) == (2, ["s03", "s00"])
     assert page_of(None, f, "", Selection(sets, words, [("authority", 0)])) == (0, [])
     assert page_of(None, f, "", Selection(sets, words, [])) == (4, ["s15", "s03", "s00", "s19"])
+
+
+def test_filters_past_the_best_kept_matches_rank_them_all(monkeypatch):
+    import sqlite3
+
+    from localoffer.publisher.linkeddata.search import Filters, page_of, select
+
+    from localoffer import facets, searchsets, textindex
+
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    conn.executescript(textindex._TABLES + facets.TABLES)
+    conn.execute("INSERT INTO info VALUES ('shared', '0')")
+    authority = "https://example.org/id/authority/E06000001"
+    for i in range(30):  # longer names rank lower
+        s = f"https://example.org/id/service/s{i:02d}"
+        conn.execute("INSERT INTO doc VALUES (?, 'g', ?, NULL)", (i + 1, s))
+        conn.execute("INSERT INTO fts(rowid, name, description, provider) VALUES (?, ?, '', '')",
+                     (i + 1, "play " + "more " * i))
+        conn.execute("INSERT INTO svc VALUES (?, 'g', ?)", (s, f"s{i:02d}"))
+        if i % 7 == 3:
+            conn.execute("INSERT INTO facet VALUES (?, 'g', 'authority', ?, ?)", (s, authority, authority))
+    index = textindex.TextIndex("v", None, conn)
+    f = Filters(q="play", authority="E06000001")
+    expected = (4, [f"https://example.org/id/service/s{i:02d}" for i in (3, 10, 17, 24)])
+    assert page_of(index, f, "https://example.org/") == expected
+    monkeypatch.setattr(searchsets, "KEEP_RANKED", 5)
+    sel = select(index, f, "https://example.org/")
+    assert not sel.words.complete and len(sel.words.ranked) == 5
+    assert page_of(index, f, "https://example.org/", sel) == expected
+    assert page_of(index, Filters(q="play"), "https://example.org/")[1][-1].endswith("s19")
