@@ -23,6 +23,7 @@ SEND_ANSWERS = ("support_description", "recent_send_report", "outcomes", "recent
                 "parental_involvement", "information_sharing", "environment_accessibility",
                 "how_to_start", "future_plans", "send_needs_support")
 _COUNCIL = re.compile(r"\b(council|borough|county|local authority)\b", re.I)
+_PLAIN_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass
@@ -58,6 +59,9 @@ class Mapper(Parts):
 
     # -- identifiers ---------------------------------------------------------------------
     def mint(self, kind: str, source_id: str) -> str:
+        # A lower-case UUID is its own local id (ns.local_id): skip its parse, the commonest case.
+        if _PLAIN_UUID.fullmatch(source_id) and kind in ns.KINDS:
+            return iri(f"{self.base}/id/{kind}/{source_id}")
         return iri(ns.mint(self.base, kind, source_id, authority=self.authority))
 
     def node(self, kind: str, d: dict[str, Any], out: Out, fallback: str) -> str:

@@ -38,6 +38,7 @@ NOTATION = f"<{_SKOS}notation>"
 LOCAL_AUTHORITY = f"<{_L}LocalAuthority>"
 READ = frozenset(P.values())
 """The predicates the derived tables read (besides a service's rdf:type in its own graph)."""
+_READ = {p: p for p in READ}
 WALK = tuple(P[n] for n in ("provider", "hoursAvailable", "availableChannel", "availableLanguage",
                             "serviceLocation", "amenityFeature", "offers", "priceSpecification", "audience"))
 """The links the read-back queries follow from a service to the nodes whose values they read."""
@@ -104,7 +105,7 @@ class PreparedGraph:
 
     def add(self, lines: Iterable[str]) -> None:
         """Note N-Triples lines written to the graph (duplicates are harmless)."""
-        facts, subjects, read = self.facts, self.subjects, READ
+        facts, subjects, read = self.facts, self.subjects, _READ
         for line in lines:
             s, p, o = line[:-3].split(" ", 2)
             subjects.add(s)
@@ -113,7 +114,7 @@ class PreparedGraph:
             if s == self.authority:
                 self.about_authority.add(line)
             if p in read:
-                values = facts.setdefault(s, {}).setdefault(p, [])
+                values = facts.setdefault(s, {}).setdefault(read[p], [])  # one string per predicate
                 if o not in values:
                     values.append(o)
             elif p == TYPE and o == SERVICE:
