@@ -14,7 +14,7 @@ from localoffer import namespaces as ns
 from localoffer.errors import RecordError
 from localoffer.rdfterms import iri, lit, typed
 
-from .emit import CPSV, DCT, OWL, SKOS, A, H, L, Out, S, identifier
+from .emit import CPSV, DCT, OWL, SKOS, H, L, Out, S, identifier
 from .parts import Parts, _slug
 from .records import from_v1
 
