@@ -30,6 +30,7 @@ TOP_LEVEL = frozenset((S + "Service", S + "Organization", ns.LO + "LocalAuthorit
 MAX_ROUNDS = 5
 MAX_TRIPLES = 5000
 MAX_INVERSE = 200
+LABEL_CACHE_SIZE = 20000
 
 
 @dataclass
@@ -50,8 +51,9 @@ class Description:
 
     def all_triples(self) -> list[ox.Triple]:
         """The document's triples: the description, what points at it, and labels."""
+        linked = self.linked()
         labelled = [ox.Triple(ox.NamedNode(iri), ox.NamedNode(ns.RDFS + "label"), ox.Literal(text))
-                    for iri, text in sorted(self.labels.items()) if iri in self.linked()]
+                    for iri, text in sorted(self.labels.items()) if iri in linked]
         return self.triples + self.inverse + labelled
 
     def linked(self) -> set[str]:
@@ -79,8 +81,37 @@ def owns(root: str, node: Any, predicate: str) -> bool:
     return predicate in PART_OF or node.value.startswith((root + "-", root + "#"))
 
 
-def describe(store: Store, subject: str, *, inverse: bool = True) -> Description:
-    """The concise bounded description of *subject* with labels (see the module docstring)."""
+class LabelCache:
+    """The label candidates of IRIs already looked up, for one data version: the terms most
+    documents link to (properties, types, concepts, authorities) are asked for once rather
+    than on every page. Bounded (the oldest entries go first) and emptied when the version
+    changes. Thread-safe enough for gthread workers: entries are only added or dropped, and a
+    new version swaps in a new dict."""
+
+    def __init__(self, size: int = LABEL_CACHE_SIZE) -> None:
+        self.size = size
+        self.version: str | None = None
+        self.entries: dict[str, list[tuple[str, Any]]] = {}
+
+    def view(self, version: str) -> dict[str, list[tuple[str, Any]]]:
+        """The entries for *version* (a fresh, empty set when the data changed)."""
+        if version != self.version:
+            self.entries, self.version = {}, version
+        return self.entries
+
+    def add(self, entries: dict[str, list[tuple[str, Any]]], found: dict[str, list[tuple[str, Any]]]) -> None:
+        """Remember *found* in *entries* (the dict `view` gave), dropping the oldest when full."""
+        entries.update(found)
+        excess = len(entries) - self.size
+        if excess > 0:
+            for key in list(entries)[: excess + self.size // 4]:
+                entries.pop(key, None)
+
+
+def describe(store: Store, subject: str, *, inverse: bool = True,
+             labels: LabelCache | None = None) -> Description:
+    """The concise bounded description of *subject* with labels (see the module docstring);
+    with *labels*, label lookups go through that cache of the store's current version."""
     desc = Description(subject)
     seen_triples: set[tuple[str, str, str]] = set()
     visited: set[str] = set()
@@ -108,7 +139,7 @@ def describe(store: Store, subject: str, *, inverse: bool = True) -> Description
         frontier = list(dict.fromkeys(next_frontier))
     if inverse and desc.triples:
         _inverse(store, desc)
-    _labels(store, desc)
+    _labels(store, desc, labels)
     return desc
 
 
@@ -140,23 +171,31 @@ def _round(store: Store, subjects: list[str]) -> dict[str, list[ox.Triple]]:
 
 
 def _inverse(store: Store, desc: Description) -> None:
-    """Up to MAX_INVERSE resources pointing at the subject; counts per property."""
+    """Up to MAX_INVERSE resources pointing at the subject; counts per property. One query
+    brings every pointing (subject, property) pair when there are few (the usual case); the
+    counts are a second query only when there are more."""
     target = ox.NamedNode(desc.subject)
     owned = desc.owned_iris()
-    counts = f"""SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }}
-                 GROUP BY ?p"""
-    for row in store.select(counts):
-        desc.inverse_counts[row["p"].value] = int(row["n"].value)
-    rows = store.select(f"""SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }}
-                            ORDER BY ?p ?s LIMIT {MAX_INVERSE + len(owned)}""")
-    for row in rows:
-        if row["s"].value not in owned:
-            desc.inverse.append(ox.Triple(row["s"], row["p"], target))
-    desc.inverse = desc.inverse[:MAX_INVERSE]
+    limit = MAX_INVERSE + len(owned)
+    pairs = [(row["s"], row["p"]) for row in store.select(
+        f"""SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }}
+            ORDER BY ?p ?s LIMIT {limit + 1}""")]
+    if len(pairs) > limit:
+        counts = f"""SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }}
+                     GROUP BY ?p"""
+        for row in store.select(counts):
+            desc.inverse_counts[row["p"].value] = int(row["n"].value)
+        pairs = pairs[:limit]
+    else:
+        for _, p in pairs:
+            desc.inverse_counts[p.value] = desc.inverse_counts.get(p.value, 0) + 1
+    desc.inverse = [ox.Triple(s, p, target) for s, p in pairs if s.value not in owned][:MAX_INVERSE]
 
 
-def _labels(store: Store, desc: Description) -> None:
-    """Labels (English or untagged first) of the IRIs the document mentions."""
+def _labels(store: Store, desc: Description, cache: LabelCache | None = None) -> None:
+    """Labels (English or untagged first) of the IRIs the document mentions. The subject and
+    the nodes it owns are labelled from their own triples (the document has all of them);
+    the rest are looked up (through *cache* when given)."""
     iris: set[str] = set()
     for t in desc.triples + desc.inverse:
         iris.add(t.predicate.value)
@@ -165,19 +204,36 @@ def _labels(store: Store, desc: Description) -> None:
                 iris.add(term.value)
     if not iris:
         return
+    candidates: dict[str, list[tuple[str, Any]]] = {}
+    for t in desc.triples:
+        if isinstance(t.subject, ox.NamedNode) and t.predicate.value in LABEL_PROPERTIES \
+                and isinstance(t.object, ox.Literal):
+            candidates.setdefault(t.subject.value, []).append((t.predicate.value, t.object))
+    described = desc.owned_iris()
+    entries = cache.view(store.version()) if cache is not None else {}
+    for iri in iris - described:
+        known = entries.get(iri)
+        if known is not None:
+            candidates[iri] = known
+    wanted = sorted(iris - described - candidates.keys())
+    found: dict[str, list[tuple[str, Any]]] = {i: [] for i in wanted}
     props = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
-    rank: dict[str, tuple[int, int]] = {}
-    for chunk in _chunks(sorted(iris), 400):
+    for chunk in _chunks(wanted, 400):
         # FILTER IN rather than a second VALUES: Oxigraph would join the two VALUES blocks
         # first and look up every pair (several times slower).
         query = f"SELECT ?x ?p ?l WHERE {{ {values_block('x', chunk)} ?x ?p ?l FILTER(?p IN ({props})) }}"
         for row in store.select(query):
-            label = row["l"]
+            found[row["x"].value].append((row["p"].value, row["l"]))
+    if cache is not None:
+        cache.add(entries, found)
+    candidates.update(found)
+    for iri, pairs in candidates.items():
+        best: tuple[int, int] | None = None
+        for prop, label in pairs:
             lang = getattr(label, "language", None) or ""
-            score = (LABEL_PROPERTIES.index(row["p"].value), 0 if lang in ("", "en", "en-gb") else 1)
-            iri = row["x"].value
-            if iri not in rank or score < rank[iri]:
-                rank[iri] = score
+            score = (LABEL_PROPERTIES.index(prop), 0 if lang in ("", "en", "en-gb") else 1)
+            if best is None or score < best:
+                best = score
                 desc.labels[iri] = label.value
 
 

@@ -48,6 +48,22 @@ def conditional(etag: str) -> Response | None:
     return None
 
 
+def unchanged(subject: str, path: str, extension: Format | None, version: str, *,
+              offers: tuple[Format, ...] = FORMATS) -> Response | None:
+    """304 before any work when the client's copy of this document is current (the ETag holds
+    the data version, so an ETag the client has means the document existed in that version)."""
+    if not request.if_none_match:
+        return None
+    try:
+        fmt = choose(request.accept_mimetypes, request.args.get("_format"), extension, offers)
+    except NoAcceptableFormat:
+        return None
+    response = conditional(etag_of(version, subject, fmt.key, request.query_string))
+    if response is not None:
+        response.headers["Cache-Control"] = "public, no-cache"
+    return response
+
+
 def respond_document(desc: Description, path: str, extension: Format | None, version: str, *,
                      template: str = "ld/resource.html", offers: tuple[Format, ...] = FORMATS,
                      extra: dict[str, Any] | None = None) -> Response:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, redirect, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
-from .describe import describe
-from .documents import respond_document
+from .describe import LabelCache, describe
+from .documents import respond_document, unchanged
 from .formats import split_extension
 from .render import context
 from .site import KINDS, TEMPLATE_FOLDER, not_found_page, settings, store, thing_iri
@@ -23,6 +23,12 @@ def minted_id(ident: str) -> str:
     """The id as it appears in the IRI: Flask hands us the decoded path, the IRIs keep the
     percent-encoding that `namespaces.local_id` applied (it leaves only A-Za-z0-9._~- bare)."""
     return quote(ident, safe="")
+
+
+def label_cache() -> LabelCache:
+    """This worker's cache of labels for the current data version (see describe.LabelCache)."""
+    cache: LabelCache = current_app.extensions.setdefault("localoffer.labels", LabelCache())
+    return cache
 
 
 @bp.route("/id/<kind>/<path:ident>")
@@ -45,8 +51,12 @@ def document(kind: str, ident: str) -> Response:
         return not_found_page(f"there is no kind of thing called {kind!r} here. Things are published "
                               f"under /id/KIND/ID with KIND one of: {', '.join(sorted(KINDS))}.")
     iri = thing_iri(kind, minted_id(stem))
+    version = store().version()
+    cached = unchanged(iri, path, extension, version)
+    if cached is not None:
+        return cached
     try:
-        desc = describe(store(), iri)
+        desc = describe(store(), iri, labels=label_cache())
     except ValueError:
         desc = None
     if desc is None or not desc.found:
@@ -59,7 +69,7 @@ def document(kind: str, ident: str) -> Response:
     extra = {"kind": kind, "ident": stem}
     if kind == "authority":
         extra["code"] = stem
-    return respond_document(desc, path, extension, store().version(), template=template, extra=extra)
+    return respond_document(desc, path, extension, version, template=template, extra=extra)
 
 
 @bp.route("/context.jsonld")
