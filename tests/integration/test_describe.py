@@ -10,9 +10,19 @@ import pyoxigraph as ox
 import pytest
 from localoffer.publisher.linkeddata import describe as describing
 from localoffer.publisher.linkeddata.describe import Description, LabelCache, describe
+
 from localoffer.store import Store, open_store
 
-from ..ldfixtures import BASE, BRISTOL, LOC_CENTRE, ORG_SHARED, SVC_COLLEGE, SVC_HOSTILE, SVC_PLAY, build_store
+from ..ldfixtures import (
+    BASE,
+    BRISTOL,
+    LOC_CENTRE,
+    ORG_SHARED,
+    SVC_COLLEGE,
+    SVC_HOSTILE,
+    SVC_PLAY,
+    build_store,
+)
 
 B = BASE.rstrip("/")
 SUBJECTS = [f"{B}/id/service/{SVC_PLAY}", f"{B}/id/service/{SVC_HOSTILE}", f"{B}/id/service/{SVC_COLLEGE}",
@@ -77,7 +87,8 @@ def test_cache_stays_bounded(store: Store) -> None:
 def test_inverse_counts_past_the_one_query(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     authority = f"{B}/id/authority/{BRISTOL}"
     truth = {row["p"].value: int(row["n"].value) for row in store.select(
-        f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p <{authority}> FILTER(isIRI(?s)) }} GROUP BY ?p")}
+        f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p <{authority}> FILTER(isIRI(?s)) }} "
+        "GROUP BY ?p")}
     assert max(truth.values()) >= 2
     pairs = {(row["s"].value, row["p"].value) for row in store.select(
         f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{authority}> FILTER(isIRI(?s)) }}")}
