@@ -13,11 +13,12 @@ few texts."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,6 @@ KEYED = ("language", "attendance", "accessibility")
 """Facets filtered on ignoring case (by their `key`)."""
 KEEP_FILTERS = 64
 KEEP_WORDS = 256
-KEEP_RANKED = 10_000
-"""The best matches kept of each text (a page past them is ranked again): the pages a search
-shows without filters (500 of 20)."""
 KEEP_VERSIONS = 2
 
 
@@ -79,12 +77,11 @@ class _Kept(OrderedDict):
 
 @dataclass
 class Words:
-    """The services matching some words: numbers best first (the first KEEP_RANKED unless
-    *complete*), and all of them as a set."""
+    """The services matching some words, as a set; where a service may have several
+    documents, also all of them best first (else `Sets.best` ranks the page)."""
 
-    ranked: Sequence[int]
     bits: int
-    complete: bool = True
+    ranked: Sequence[int] | None = None
 
 
 @dataclass
@@ -97,8 +94,12 @@ class Sets:
     keys: dict[str, dict[str, int]]  # KEYED facet name -> lower-cased value -> set
     labels: dict[str, str]
     bands: dict[str, tuple[float, float]]  # IRI -> min, max
+    ages: list[tuple[float | None, float | None, int]]  # each audience's ages -> services
+    hours: list[tuple[str | None, str | None, str | None, int]]  # day, opens, closes -> services
     doc: array | None = None  # text-index document -> service number (-1: none); None: some
     # service has several documents (declared in several graphs)
+    docs: array | None = None  # service number -> its document (-1: none)
+    every_doc: bool = False  # every document is of a numbered service
     _kept: _Kept = field(default_factory=lambda: _Kept(KEEP_FILTERS))
     _words: _Kept = field(default_factory=lambda: _Kept(KEEP_WORDS))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -111,12 +112,6 @@ class Sets:
         """The services with a value of the facet *name* equal to *text* ignoring case."""
         return self.keys.get(name, {}).get(text.lower(), 0)
 
-    def _of(self, services: str | None) -> int:
-        """The set of the services in a `group_concat(service, char(10))`."""
-        number = self.number
-        found = [number[s] for s in services.split("\n") if s in number] if services else []
-        return bitset(found, len(self.iris))
-
     def _memo(self, key: tuple, compute: Callable[[], int]) -> int:
         with self._lock:
             if key in self._kept:
@@ -126,66 +121,99 @@ class Sets:
         with self._lock:
             return self._kept.keep(key, found)
 
-    def of_age(self, conn: sqlite3.Connection, age: float | None, band: str | None) -> int:
+    def of_age(self, age: float | None, band: str | None) -> int:
         """Services with an audience whose ages hold *age* and overlap the age band *band*
         (a missing minimum is 0, a missing maximum 200; an unknown band matches nothing)."""
         def compute() -> int:
-            tests, params = [], []
+            lo, hi = -math.inf, math.inf
             if band is not None:
                 if band not in self.bands:
                     return 0
-                tests.append("COALESCE(amin, 0) <= ? AND COALESCE(amax, 200) >= ?")
-                params += [self.bands[band][1], self.bands[band][0]]
-            if age is not None:
-                tests.append("COALESCE(amin, 0) <= ? AND COALESCE(amax, 200) >= ?")
-                params += [age, age]
-            return self._of(conn.execute("SELECT group_concat(service, char(10)) FROM service_age WHERE "
-                                         + " AND ".join(tests or ["1"]), params).fetchone()[0])
+                lo, hi = self.bands[band]
+            top, bottom = (hi, lo) if age is None else (min(hi, age), max(lo, age))
+            out = 0
+            for amin, amax, bits in self.ages:
+                if (0 if amin is None else amin) <= top and (200 if amax is None else amax) >= bottom:
+                    out |= bits
+            return out
         return self._memo(("age", age, band), compute)
 
-    def open_at(self, conn: sqlite3.Connection, day: str | None, time: str | None) -> int:
+    def open_at(self, day: str | None, time: str | None) -> int:
         """Services with an opening-hours node on *day* (an IRI) open at *time* (HH:MM:SS) and
-        closing after it."""
+        closing after it (a node without the day or times asked about does not match)."""
         def compute() -> int:
-            tests, params = [], []
-            if day is not None:
-                tests.append("day = ?")
-                params.append(day)
-            if time is not None:
-                tests.append("opens <= ? AND closes > ?")
-                params += [time, time]
-            return self._of(conn.execute("SELECT group_concat(service, char(10)) FROM service_hours WHERE "
-                                         + " AND ".join(tests or ["1"]), params).fetchone()[0])
+            out = 0
+            for d, opens, closes, bits in self.hours:
+                if (day is None or d == day) and (time is None or (
+                        opens is not None and closes is not None and opens <= time < closes)):
+                    out |= bits
+            return out
         return self._memo(("hours", day, time), compute)
 
-    def words(self, conn: sqlite3.Connection, query: str, weights: tuple[float, ...], *,
-              whole: bool = False) -> Words:
-        """The services whose documents match the FTS5 *query*, by their best BM25 rank (ties
-        by their first document): the best KEEP_RANKED, kept for the next requests, or with
-        *whole* all of them (not kept)."""
+    def words(self, conn: sqlite3.Connection, query: str, weights: tuple[float, ...]) -> Words:
+        """The services whose documents match the FTS5 *query* (kept for the next requests)."""
         with self._lock:
-            if not whole and query in self._words:
+            if query in self._words:
                 self._words.move_to_end(query)
                 return self._words[query]
-        rank = "bm25(fts, " + ", ".join(map(str, weights)) + ")"
-        if self.doc is not None:  # one document per service
+        if self.doc is not None:  # one document per service: ranked per page by `best`
             doc = self.doc
-            ranked = [doc[d] for d, in conn.execute(
-                f"SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY {rank}, rowid", (query,))
-                if d < len(doc) and doc[d] >= 0]
-        else:
+            rows = conn.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (query,))
+            found = Words(bitset((doc[d] for d, in rows if doc[d] >= 0), len(self.iris)))
+        else:  # a service's best rank is that of its best document (ties: its first)
             number = self.number
-            ranked = [number[s] for s, in conn.execute(
-                f"SELECT doc.iri FROM (SELECT rowid AS id, {rank} AS rank FROM fts WHERE fts MATCH ? "
-                "LIMIT -1 OFFSET 0) m JOIN doc ON doc.id = m.id GROUP BY doc.iri "
-                "ORDER BY MIN(m.rank), MIN(m.id)",
-                (query,)) if s in number]
-        bits = bitset(ranked, len(self.iris))
-        if whole:
-            return Words(ranked, bits)
-        found = Words(array("i", ranked[:KEEP_RANKED]), bits, len(ranked) <= KEEP_RANKED)
+            ranked = array("i", (number[s] for s, in conn.execute(
+                f"SELECT doc.iri FROM (SELECT rowid AS id, {_bm25(weights)} AS rank FROM fts "
+                "WHERE fts MATCH ? LIMIT -1 OFFSET 0) m JOIN doc ON doc.id = m.id GROUP BY doc.iri "
+                "ORDER BY MIN(m.rank), MIN(m.id)", (query,)) if s in number))
+            found = Words(bitset(ranked, len(self.iris)), ranked)
         with self._lock:
             return self._words.keep(query, found)
+
+    def best(self, conn: sqlite3.Connection, query: str, weights: tuple[float, ...], words: Words,
+             within: int | None, offset: int, count: int) -> list[int]:
+        """The matches of *query* (*words*) among the services *within* (None: all), best
+        first (BM25, ties by document), from the *offset*-th, at most *count*. Only the
+        matches within are ranked: FTS5 scores every row it returns."""
+        if words.ranked is not None:
+            return _page(words.ranked, within, len(self.iris), offset, count)
+        assert self.doc is not None and self.docs is not None
+        rank, doc = _bm25(weights), self.doc
+        if within is None and self.every_doc:
+            rows = conn.execute(f"SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY {rank}, rowid "
+                                "LIMIT ? OFFSET ?", (query, count, offset))
+        else:
+            chosen = words.bits if within is None else words.bits & within
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS chosen(id INTEGER PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.chosen")
+            conn.executemany("INSERT INTO temp.chosen VALUES (?)",
+                             ((self.docs[i],) for i in members(chosen, 0, chosen.bit_count())))
+            # `+rowid`: test each match against the set (by rowid, FTS5 would query once per row)
+            rows = conn.execute("SELECT rowid FROM fts WHERE fts MATCH ? AND +rowid IN (SELECT id FROM "
+                                f"temp.chosen) ORDER BY {rank}, rowid LIMIT ? OFFSET ?",
+                                (query, count, offset))
+        return [doc[d] for d, in rows]
+
+
+def _bm25(weights: tuple[float, ...]) -> str:
+    return "bm25(fts, " + ", ".join(map(str, weights)) + ")"
+
+
+def _page(ranked: Sequence[int], within: int | None, size: int, offset: int, count: int) -> list[int]:
+    """The *ranked* numbers in *within* (None: all) from the *offset*-th, at most *count*."""
+    if within is None:
+        return list(ranked[offset:offset + count])
+    allowed = within.to_bytes((size >> 3) + 1, "little")
+    out: list[int] = []
+    for i in ranked:
+        if allowed[i >> 3] >> (i & 7) & 1:
+            if offset:
+                offset -= 1
+            else:
+                out.append(i)
+                if len(out) == count:
+                    break
+    return out
 
 
 def load(conn: sqlite3.Connection) -> Sets:
@@ -197,22 +225,37 @@ def load(conn: sqlite3.Connection) -> Sets:
     size = len(iris)
     values: dict[str, dict[str, int]] = {}
     keys: dict[str, dict[str, int]] = {}
-    for name, value, services in conn.execute(
+
+    def grouped(sql: str) -> Iterator[tuple[Any, ...]]:
+        """Rows of *sql* with their last column, the services, as a set."""
+        for *key, services in conn.execute(sql):
+            yield (*key, bitset([number[s] for s in services.split("\n") if s in number], size))
+
+    for name, value, bits in grouped(
             "SELECT name, value, group_concat(service, char(10)) FROM facet GROUP BY name, value"):
-        ids = [number[s] for s in services.split("\n") if s in number]
-        values.setdefault(name, {})[value] = bits = bitset(ids, size)
+        values.setdefault(name, {})[value] = bits
         if name in KEYED:
             lower = keys.setdefault(name, {})
             lower[value.lower()] = lower.get(value.lower(), 0) | bits
-    doc = None
+    ages = list(grouped("SELECT amin, amax, group_concat(service, char(10)) FROM service_age "
+                        "GROUP BY amin, amax"))
+    hours = list(grouped("SELECT day, opens, closes, group_concat(service, char(10)) FROM service_hours "
+                         "GROUP BY day, opens, closes"))
+    doc = docs = None
+    every_doc = True
     row = conn.execute("SELECT value FROM info WHERE key = 'shared'").fetchone()
     if row is not None and row[0] == "0":
         top = conn.execute("SELECT MAX(id) FROM doc").fetchone()[0] or 0
-        doc = array("l", [-1]) * (top + 1)
+        doc, docs = array("l", [-1]) * (top + 1), array("l", [-1]) * size
         for d, s in conn.execute("SELECT id, iri FROM doc"):
-            doc[d] = number.get(s, -1)
+            i = number.get(s, -1)
+            doc[d] = i
+            if i >= 0:
+                docs[i] = d
+            else:
+                every_doc = False
     return Sets(
-        iris, number, values, keys, doc=doc,
+        iris, number, values, keys, ages=ages, hours=hours, doc=doc, docs=docs, every_doc=every_doc,
         labels={v: label for v, label in conn.execute("SELECT value, label FROM facet_label") if label},
         bands={b: (lo, hi) for b, lo, hi in conn.execute("SELECT iri, bmin, bmax FROM band")})
 

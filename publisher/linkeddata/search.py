@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -166,7 +164,7 @@ def param_value(name: str, value: str) -> str:
     return value
 
 
-def filter_sets(sets: Sets, conn: sqlite3.Connection, f: Filters, base: str) -> list[tuple[str, int]]:
+def filter_sets(sets: Sets, f: Filters, base: str) -> list[tuple[str, int]]:
     """(facet, set of services) for each filter of *f* but the words: a facet's counts leave
     out its own filter. As the SPARQL they replace: need and type of provision match narrower
     concepts; age and age group must hold for one audience (a missing minimum is 0, a missing
@@ -181,13 +179,13 @@ def filter_sets(sets: Sets, conn: sqlite3.Connection, f: Filters, base: str) -> 
     if f.category:
         out.append(("category", sets.value("category+", ns.SCHEME + "provision-category/" + f.category)))
     if f.age is not None or f.band:
-        out.append(("band", sets.of_age(conn, None if f.age is None else float(f.age),
+        out.append(("band", sets.of_age(None if f.age is None else float(f.age),
                                         ns.SCHEME + "age-band/" + f.band if f.band else None)))
     if f.cost:
         out.append(("cost", sets.value("cost", f.cost)))
     if f.day or f.time:
         hour, minute = f.time.split(":") if f.time else ("", "")
-        out.append(("day", sets.open_at(conn, ns.SCHEMA + f.day if f.day else None,
+        out.append(("day", sets.open_at(ns.SCHEMA + f.day if f.day else None,
                                         f"{int(hour):02d}:{minute}:00" if f.time else None)))
     for name in kept.KEYED:
         if getattr(f, name):
@@ -219,8 +217,8 @@ def select(index: TextIndex, f: Filters, base: str) -> Selection:
     words = None
     if f.q:
         query = fts_query(f.q)
-        words = sets.words(index.conn, query, WEIGHTS) if query else Words([], 0)
-    return Selection(sets, words, filter_sets(sets, index.conn, f, base))
+        words = sets.words(index.conn, query, WEIGHTS) if query else Words(0, [])
+    return Selection(sets, words, filter_sets(sets, f, base))
 
 
 def facets(index: TextIndex, f: Filters, base: str, selection: Selection | None = None) -> list[Facet]:
@@ -261,34 +259,13 @@ def page_of(index: TextIndex, f: Filters, base: str,
     chosen = sel.chosen()
     total = len(sel.sets.iris) if chosen is None else chosen.bit_count()
     if sel.words is not None:  # best first
-        numbers = _ranked_page(sel, sel.words.ranked, offset)
-        if len(numbers) < min(PAGE_SIZE, total - offset) and not sel.words.complete:
-            # past the best matches kept (filters that keep few of them): rank them all
-            whole = sel.sets.words(index.conn, fts_query(f.q) or "", WEIGHTS, whole=True)
-            numbers = _ranked_page(sel, whole.ranked, offset)
+        numbers = sel.sets.best(index.conn, fts_query(f.q) or "", WEIGHTS, sel.words,
+                                sel.chosen(words=False), offset, PAGE_SIZE)
     elif chosen is None:  # services are numbered in page order
         numbers = list(range(offset, min(total, offset + PAGE_SIZE)))
     else:
         numbers = members(chosen, offset, PAGE_SIZE)
     return total, [sel.sets.iris[i] for i in numbers]
-
-
-def _ranked_page(sel: Selection, ranked: Sequence[int], offset: int) -> list[int]:
-    """The page at *offset* of the *ranked* numbers that pass the filters."""
-    if not sel.filters:
-        return list(ranked[offset:offset + PAGE_SIZE])
-    others = sel.chosen(words=False) or 0
-    allowed = others.to_bytes((len(sel.sets.iris) >> 3) + 1, "little")
-    out: list[int] = []
-    for i in ranked:
-        if allowed[i >> 3] >> (i & 7) & 1:
-            if offset:
-                offset -= 1
-            else:
-                out.append(i)
-                if len(out) == PAGE_SIZE:
-                    break
-    return out
 
 
 def results(index: TextIndex, f: Filters, base: str,

@@ -4,6 +4,7 @@ from an offset (pages by name)."""
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 
 import pytest
 
@@ -32,39 +33,45 @@ def test_a_page_of_words_keeps_the_filtered_services_in_rank_order():
     from localoffer.searchsets import Sets, Words
 
     iris = [f"s{i:02d}" for i in range(20)]
-    sets = Sets(iris, {s: i for i, s in enumerate(iris)}, {}, {}, {}, {})
-    words = Words([15, 3, 0, 19], bitset([15, 3, 0, 19], 20))
-    f = Filters(q="x", authority="E06000001")
-    assert page_of(None, f, "", Selection(sets, words, [("authority", bitset([0, 3], 20))])) == (2, ["s03", "s00"])
-    assert page_of(None, f, "", Selection(sets, words, [("authority", 0)])) == (0, [])
-    assert page_of(None, f, "", Selection(sets, words, [])) == (4, ["s15", "s03", "s00", "s19"])
+    sets = Sets(iris, {s: i for i, s in enumerate(iris)}, {}, {}, {}, {}, [], [])
+    words = Words(bitset([15, 3, 0, 19], 20), [15, 3, 0, 19])
+    f, index = Filters(q="x", authority="E06000001"), SimpleNamespace(conn=None)
+    two = [("authority", bitset([0, 3], 20))]
+    assert page_of(index, f, "", Selection(sets, words, two)) == (2, ["s03", "s00"])
+    assert page_of(index, f, "", Selection(sets, words, [("authority", 0)])) == (0, [])
+    assert page_of(index, f, "", Selection(sets, words, [])) == (4, ["s15", "s03", "s00", "s19"])
 
 
-def test_filters_past_the_best_kept_matches_rank_them_all(monkeypatch):
+@pytest.mark.parametrize("shared", ["0", "1"])
+def test_pages_of_words_with_filters_rank_only_the_filtered(shared):
+    """With one document per service FTS5 ranks the page among the filtered matches; else the
+    services are ranked once by their best document: the same pages."""
     import sqlite3
 
     from localoffer.publisher.linkeddata.search import Filters, page_of, select
 
-    from localoffer import facets, searchsets, textindex
+    from localoffer import facets, textindex
 
     conn = sqlite3.connect(":memory:", check_same_thread=False)
     conn.executescript(textindex._TABLES + facets.TABLES)
-    conn.execute("INSERT INTO info VALUES ('shared', '0')")
+    conn.execute("INSERT INTO info VALUES ('shared', ?)", (shared,))
     authority = "https://example.org/id/authority/E06000001"
-    for i in range(30):  # longer names rank lower
+    for i in range(30):  # longer names rank lower; numbered by name in the other order
         s = f"https://example.org/id/service/s{i:02d}"
         conn.execute("INSERT INTO doc VALUES (?, 'g', ?, NULL)", (i + 1, s))
         conn.execute("INSERT INTO fts(rowid, name, description, provider) VALUES (?, ?, '', '')",
                      (i + 1, "play " + "more " * i))
-        conn.execute("INSERT INTO svc VALUES (?, 'g', ?)", (s, f"s{i:02d}"))
+        conn.execute("INSERT INTO svc VALUES (?, 'g', ?)", (s, f"{99 - i}"))
         if i % 7 == 3:
             conn.execute("INSERT INTO facet VALUES (?, 'g', 'authority', ?, ?)", (s, authority, authority))
     index = textindex.TextIndex("v", None, conn)
-    f = Filters(q="play", authority="E06000001")
-    expected = (4, [f"https://example.org/id/service/s{i:02d}" for i in (3, 10, 17, 24)])
-    assert page_of(index, f, "https://example.org/") == expected
-    monkeypatch.setattr(searchsets, "KEEP_RANKED", 5)
-    sel = select(index, f, "https://example.org/")
-    assert not sel.words.complete and len(sel.words.ranked) == 5
-    assert page_of(index, f, "https://example.org/", sel) == expected
-    assert page_of(index, Filters(q="play"), "https://example.org/")[1][-1].endswith("s19")
+    base = "https://example.org/"
+
+    def page(**filters):
+        return page_of(index, Filters(q="play", **filters), base)
+
+    assert (select(index, Filters(q="play"), base).words.ranked is None) == (shared == "0")
+    assert page(authority="E06000001") == (4, [f"{base}id/service/s{i:02d}" for i in (3, 10, 17, 24)])
+    assert page() == (30, [f"{base}id/service/s{i:02d}" for i in range(20)])
+    assert page(page=2) == (30, [f"{base}id/service/s{i:02d}" for i in range(20, 30)])
+    assert page(authority="E06000001", page=2) == (4, [])

@@ -52,7 +52,7 @@ def test_touched_graphs_of_updates():
 @pytest.mark.parametrize("text", HOSTILE)
 def test_search_filters_are_only_looked_up(text):
     """Filter values select the services that have them (ignoring case), and nothing else:
-    they are looked up among the kept sets, and times reach SQLite only as parameters."""
+    they are only looked up among the kept sets, never written into SQL."""
     from localoffer.publisher.linkeddata.search import Filters, filter_sets
 
     from localoffer import facets, searchsets
@@ -70,8 +70,8 @@ def test_search_filters_are_only_looked_up(text):
     sets = searchsets.load(conn)
     f = Filters(language=text.upper(), attendance=text, accessibility=text, cost="free", day="Monday",
                 time="9:30")
-    chosen = filter_sets(sets, conn, f, "https://example.org/")
+    chosen = filter_sets(sets, f, "https://example.org/")
     assert [name for name, _ in chosen] == ["cost", "day", "language", "attendance", "accessibility"]
     assert all(bits == 1 << sets.number["s"] for _, bits in chosen)
-    late = filter_sets(sets, conn, Filters(day="Monday", time="17:00", language="x" + text), "https://example.org/")
+    late = filter_sets(sets, Filters(day="Monday", time="17:00", language="x" + text), "https://example.org/")
     assert [bits for _, bits in late] == [0, 0]
