@@ -11,6 +11,8 @@ _BLOCK = {"p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", 
           "table", "tr", "blockquote", "pre", "header", "footer"}
 _TAG_HINT = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&[a-zA-Z#0-9]+;")
 _SPACES = re.compile(r"[ \t\u00a0\u200b\r\f\v]+")
+_SPECIAL = re.compile(r"[<&\n\t\u00a0\u200b\r\f\v]|  ")
+"""Anything clean_text would change beyond trimming: markup hints, line breaks, odd spaces."""
 _ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
 
@@ -122,6 +124,8 @@ def clean_text(value: object) -> str | None:
     if value is None:
         return None
     text = str(value)
+    if not _SPECIAL.search(text):  # one line, single plain spaces, no markup: only trimming to do
+        return text.strip() or None
     if _TAG_HINT.search(text):
         text = html_to_text(text)  # character references are already decoded, once
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
