@@ -25,6 +25,12 @@ def _stop(worker: Any) -> None:
         pool.close()
 
 
+def access_log(settings: Settings) -> str | None:
+    """Where gunicorn writes its access log: LOCALOFFER_ACCESS_LOG ("-" is stdout); None = off."""
+    value = str(settings.extra.get("access_log") or "").strip()
+    return None if value.lower() in ("", "off", "none", "false", "0") else value
+
+
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     """gunicorn's settings for *settings*."""
     return {
@@ -36,7 +42,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout": int(settings.query_timeout) + 30,
         "graceful_timeout": 10,
         "limit_request_line": 8190,  # gunicorn's maximum: longer queries must be POSTed
-        "accesslog": "-",
+        # One line per request costs a locked write in every request; off unless asked for
+        # (LOCALOFFER_ACCESS_LOG: "-" for stdout, or a file).
+        "accesslog": access_log(settings),
         "errorlog": "-",
         "post_worker_init": _warm,
         "worker_exit": lambda _server, worker: _stop(worker),

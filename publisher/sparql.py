@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -106,10 +107,19 @@ def endpoint() -> Response:
     return answer(req)
 
 
-def choose_formats(text: str) -> tuple[Offer, Offer]:
+@lru_cache(maxsize=1024)
+def checked_form(text: str) -> str | None:
+    """The form of a query without SERVICE, after the read-only guard (which raises for an
+    update or a SERVICE clause). Remembered per query text: clients repeat their queries, and
+    the answer depends on the text alone (refusals are not remembered: they raise)."""
+    check_read_query(text)
+    return query_form(text)
+
+
+def choose_formats(form: str | None) -> tuple[Offer, Offer]:
     """The negotiated (results offer, graph offer) for what the query form will return."""
-    accept, fmt = request.accept_mimetypes, request.values.get("format")
-    form = query_form(text)
+    accept = request.accept_mimetypes
+    fmt = request.args.get("format") if request.method == "GET" else request.values.get("format")
     if form == "SELECT":
         return negotiate(RESULTS, accept, fmt), GRAPHS[0]
     if form == "ASK":
@@ -126,19 +136,27 @@ def answer(req: QueryRequest) -> Response:
     """Run the query (unless the client's copy is current) and build the response."""
     text = req.text or ""
     settings, store = get_settings(), get_store()
-    policy = service_policy(settings) if service_targets(text) else None  # SERVICE: answered by us
-    check_read_query(text, check_services(text, policy) if policy else None)
-    results, graphs = choose_formats(text)
+    if service_targets(text):  # SERVICE: answered by us, under the allow-list of the settings
+        policy = service_policy(settings)
+        check_read_query(text, check_services(text, policy))
+        form = query_form(text)
+    else:
+        policy = None
+        form = checked_form(text)
+    results, graphs = choose_formats(form)
     dataset = bool(req.default_graphs or req.named_graphs)
     job = QueryJob(text, result_format=results[1], graph_format=graphs[1], limit=settings.result_limit,
                    default_graph=req.default_graphs if dataset else None,
                    named_graphs=req.named_graphs if dataset else None, base_iri=request.base_url,
                    federation=policy)
     parts = (text, job.default_graph, job.named_graphs, results[0], graphs[0], job.limit)
-    cached = None if policy else not_modified(etag_for(store.version(), *parts), store.modified())
-    if cached is not None:
-        cached.vary.add("Accept")
-        return cached
+    conditional = request.if_none_match or request.if_modified_since is not None
+    modified = store.modified() if policy is None else None
+    if conditional and policy is None:  # only then is the version needed before the query
+        cached = not_modified(etag_for(store.version(), *parts), modified)
+        if cached is not None:
+            cached.vary.add("Accept")
+            return cached
     started = time.monotonic()
     reply = get_pool().run(job, settings.query_timeout)
     if isinstance(reply, Failure):
@@ -154,7 +172,7 @@ def answer(req: QueryRequest) -> Response:
     response.headers["X-LocalOffer-Truncated"] = "true" if reply.truncated else "false"
     response.headers["X-LocalOffer-Rows"] = str(reply.count)
     if policy is None:
-        set_validators(response, etag_for(reply.version, *parts), store.modified())
+        set_validators(response, etag_for(reply.version, *parts), modified)
     else:  # the answer depends on other endpoints too: not validated by our version
         response.headers["Cache-Control"] = "no-store"
     return response
