@@ -11,7 +11,8 @@ import pyoxigraph as ox
 
 from localoffer import namespaces as ns
 from localoffer.config import Settings
-from localoffer.store import Store
+from localoffer.prepared import Neutral
+from localoffer.store import Store, WriteSession
 from localoffer.validation import cache as vcache
 from localoffer.validation.core import ValidationResult
 from localoffer.validation.reportgraph import report_triples, result_iri
@@ -38,21 +39,31 @@ def publish_report(store: Store, settings: Settings, result: ValidationResult) -
     else:
         body = ox.serialize(report_triples(result, base=settings.base), format=ox.RdfFormat.N_TRIPLES)
         updates = []
+    meta = ns.graph_iri(settings.base, "meta")
     with store.write() as session:
+        before = _count(session, graph)
+        cached = _count(session, meta, f"<{vcache.cache_subject(settings, result.authority)}> <{ns.LO}validationCache>")
         if not updates:
             session.drop_graph(graph)
         for u in updates:
             session.update(u)
         session.load(graph, body, "nt")
         session.update(vcache.forget_statement(settings, result.authority))
+        kept = 0
         if state is not None and state.complete and result.authority:
             text = vcache.encode(state, records, by_record)
-            session.load(
-                ns.graph_iri(settings.base, "meta"),
-                vcache.as_ntriples(settings, result.authority, text),
-                "nt",
-            )
+            session.load(meta, vcache.as_ntriples(settings, result.authority, text), "nt")
+            kept = 1
+        # Reports and the cache are read by no derived table (text index, facets, counts but
+        # the triple count): without this, every publish rebuilt those tables for all graphs.
+        session.prepare(graph, Neutral(_count(session, graph) - before))
+        session.prepare(meta, Neutral(kept - cached))
     return graph
+
+
+def _count(session: WriteSession, graph: str, subject_predicate: str = "?s ?p") -> int:
+    rows = list(session.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ {subject_predicate} ?o }} }}"))
+    return int(rows[0]["n"].value)
 
 
 def _forget_header(graph: str) -> list[str]:

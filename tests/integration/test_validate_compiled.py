@@ -172,3 +172,40 @@ def test_a_shape_it_cannot_compile_falls_back_to_pyshacl():
     found = compiled.findings(_ox_triples(graph), compiled=plan)
     assert sorted((f.shape, f.focus) for f in found) == [
         ("urn:datatype", "urn:a"), ("urn:datatype", "urn:b"), ("urn:datatype", "urn:b"), ("urn:name", "urn:b")]
+
+
+def _tables(path) -> dict[str, list[tuple]]:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {n: sorted(map(repr, conn.execute(f"SELECT * FROM {n}"))) for n in names if n != "info"}
+    finally:
+        conn.close()
+
+
+def test_publishing_a_report_keeps_the_derived_tables_those_of_a_full_build(tmp_path):
+    """publish_report declares its writes neutral for the text index, facets and counts (only
+    triple counts move): the tables it leaves equal tables built from scratch."""
+    from localoffer import textindex
+    from localoffer.validation import publish_report, validate_store
+
+    code = "E06000013"
+    part = tmp_path / "feed.json"
+    part.write_text(json.dumps(json.loads(FEEDS[code].read_text(encoding="utf-8"))[:30]), encoding="utf-8")
+    store, settings = _store(tmp_path, {code: part})
+    try:
+        for incremental in (False, True, True):
+            publish_report(store, settings, validate_store(store, settings, authority=code, incremental=incremental))
+            root = tmp_path / "store"
+            name = (root / "CURRENT").read_text(encoding="ascii").strip()
+            kept = textindex.index_file(root / "derived", name)
+            version = textindex._Version(root / "versions" / name)
+            fresh = tmp_path / f"fresh-{name}.sqlite"
+            textindex.build(version, fresh, version.named_graphs(), version=name)
+            del version
+            assert _tables(kept) == _tables(fresh)
+            assert any("/graph/validation/" in row for row in _tables(kept)["graph_stat"])
+    finally:
+        store.close()
