@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from pathlib import Path
 
 from harness import (
+    _group,
     build_store,
     check_answers,
     dump_authorities,
@@ -41,6 +44,42 @@ from harness import (
     verdict,
     wrk,
 )
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server) -> dict[str, float]:  # noqa: ANN001
+    """CPU seconds used so far by the server's processes, by kind: `query` (the killable query
+    processes and their forkserver), `web` (everything else in the process group)."""
+    out = {"web": 0.0, "query": 0.0}
+    for pid in _group(server.pid):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        kind = "query" if b"multiprocessing" in cmd or b"forkserver" in cmd else "web"
+        out[kind] += (int(stat[11]) + int(stat[12])) / TICKS
+    return out
+
+
+def loaded(server, reqs: list, *, connections: int, duration: int) -> dict[str, float]:  # noqa: ANN001
+    """wrk's figures plus the server's CPU milliseconds per request (web side and query
+    processes): on a shared machine a steadier measure of cost than the request rate."""
+    before = cpu_seconds(server)
+    fig = wrk(server, reqs, connections=connections, duration=duration)
+    after = cpu_seconds(server)
+    for kind in before:
+        fig[f"cpu_{kind}_ms"] = (after[kind] - before[kind]) * 1000 / max(fig["requests"], 1)
+    return fig
+
+
+def cpu_note(fig: dict[str, float]) -> str:
+    """`  CPU 2.1 + 1.6 ms/req` (web + query processes) when measured."""
+    if "cpu_web_ms" not in fig:
+        return ""
+    return f"  CPU {fig['cpu_web_ms']:.1f} + {fig['cpu_query_ms']:.1f} ms/req"
+
 
 CONSTRUCT_ACCEPT = "text/turtle"
 SELECT_ACCEPT = "application/sparql-results+json"
@@ -77,9 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, reqs in loads.items():
             check_answers(server, reqs)
             log(f"loading {server.name} with {name} ...")
-            res[f"{server.name} {name}"] = wrk(server, reqs, connections=args.connections,
-                                               duration=args.duration)
-            log(row(f"{server.name} {name}", res[f"{server.name} {name}"]))
+            res[f"{server.name} {name}"] = loaded(server, reqs, connections=args.connections,
+                                                  duration=args.duration)
+            got = res[f"{server.name} {name}"]
+            log(row(f"{server.name} {name}", got) + cpu_note(got))
 
     with localoffer_server(store_dir, args.workdir, args.workers, args.threads) as ours:
         run(ours, workloads(ours.sparql, picks.services, picks.listings))
@@ -103,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{triples:,} triples, {args.connections} connections, {args.duration} s each "
           f"({fig['date']}, 2 cores shared by server and wrk)")
     for label, f in res.items():
-        print(row(label, f))
+        print(row(label, f) + cpu_note(f))
     print()
     ok_all = True
     for work in ("lookup", "listing"):

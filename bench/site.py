@@ -33,8 +33,8 @@ from harness import (
     sample,
     sparql_get,
     verdict,
-    wrk,
 )
+from serve import cpu_note, loaded
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, reqs in loads.items():
             check_answers(ours, reqs)
             log(f"loading {name} ...")
-            res[name] = wrk(ours, reqs, connections=args.connections, duration=args.duration)
-            log(row(name, res[name]))
+            res[name] = loaded(ours, reqs, connections=args.connections, duration=args.duration)
+            log(row(name, res[name]) + cpu_note(res[name]))
 
     services = args.authorities * args.services
     print()
@@ -71,14 +71,18 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.connections} connections, {args.duration} s each ({fig['date']}, 2 cores shared "
           "by server and wrk)")
     for name, f in res.items():
-        print(row(name, f))
+        print(row(name, f) + cpu_note(f))
     print()
     ratio = res["/doc Turtle"]["rps"] / res["/sparql lookup"]["rps"]
+    cost = sum(res["/doc Turtle"].get(f"cpu_{k}_ms", 0) for k in ("web", "query")) / max(
+        sum(res["/sparql lookup"].get(f"cpu_{k}_ms", 0) for k in ("web", "query")), 1e-9)
     html_p99 = res["/doc HTML"]["p99_ms"]
     search_p50 = max(res["search"]["p50_ms"], res["search + age"]["p50_ms"])
     errors = sum(f["errors"] for f in res.values())
     scale = "" if services >= 450_000 else f" (at {services:,} services; the target is for 450,000)"
     print(f"  Turtle documents / /sparql lookups: {ratio:.2f}x (target >= 0.8x) -> {verdict(ratio >= 0.8)}")
+    print(f"  server CPU per Turtle document / per /sparql lookup: {cost:.2f}x (the rate ratio, "
+          "without the noise of other work on the machine, is about its inverse)")
     print(f"  HTML pages p99: {html_p99:.1f} ms (target < 150 ms) -> {verdict(html_p99 < 150)}")
     print(f"  search p50: {search_p50:.1f} ms (target < 100 ms){scale} -> {verdict(search_p50 < 100)}")
     print(f"  errors: {errors} (target 0) -> {verdict(errors == 0)}")
