@@ -566,16 +566,24 @@ def iter_validate_authorities(
     workers: int | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> Iterator[ValidationResult]:
-    """Full validation of several authorities through one pool of workers (the extraction of
-    the next authority overlaps the validation of the previous one); results come in order."""
+    """Full validation of several authorities through one pool of workers; results come in
+    order. With the compiled shapes each worker reads and checks whole authorities (as many at
+    once as there are workers); otherwise the extraction of the next authority overlaps the
+    pySHACL focus sets of the previous one."""
     workers = default_workers() if workers is None else workers
     graphs = data_graphs(store, settings)
-    pool = _pool(workers) if workers > 1 and compiled.package_shapes().fallback is not None else None
-    pending: list[tuple[float, str, Scope, vcache.State, list[cf.Future[Any]] | list[Any]]] = []
+    whole = compiled.package_shapes().fallback is None
+    pool = _pool(workers) if workers > 1 else None
+    pending: list[tuple[float, str, Scope | None, vcache.State | None, list[Any]]] = []
     try:
         for authority in codes:
             started = time.perf_counter()
             code = _code(authority)
+            if whole and pool:  # one authority per worker, each reading the store itself
+                pending.append((started, code or "", None, None, [pool.submit(_one, settings, code)]))
+                while len(pending) > workers:
+                    yield _collect(pending.pop(0), settings)
+                continue
             state = vcache.current_state(store, settings, code, graphs)
             scope = extract(store, settings, code, graphs, state)
             if compiled.package_shapes().fallback is None:
@@ -595,11 +603,33 @@ def iter_validate_authorities(
             pool.shutdown()
 
 
-def _collect(item: tuple[float, str, Scope, vcache.State, list[Any]], settings: Settings) -> ValidationResult:
+def _one(settings: Settings, code: str | None) -> tuple[dict[str, str], list[tuple[str, Finding]], vcache.State]:
+    """One authority read and checked whole in a worker process (its own store handle)."""
+    from localoffer.store import open_store
+
+    store = open_store(settings)
+    try:
+        graphs = data_graphs(store, settings)
+        state = vcache.current_state(store, settings, code, graphs)
+        scope = extract(store, settings, code, graphs, state)
+        return scope.records, check_scope(scope), state
+    finally:
+        store.close()
+
+
+def _collect(
+    item: tuple[float, str, Scope | None, vcache.State | None, list[Any]], settings: Settings
+) -> ValidationResult:
     started, code, scope, state, futures = item
     outputs = [f.result() if isinstance(f, cf.Future) else f for f in futures]
-    by_record = merge(x for kept, _ in outputs for x in kept)
-    result = finish(code or None, scope.records, by_record, state, settings)
-    result.stats.update(mode="full", revalidated=len(scope.records))
+    if scope is None:
+        records, owned, state = outputs[0]
+        by_record = merge(owned)
+    else:
+        records = scope.records
+        by_record = merge(x for kept, _ in outputs for x in kept)
+    assert state is not None
+    result = finish(code or None, records, by_record, state, settings)
+    result.stats.update(mode="full", revalidated=len(records))
     result.seconds = time.perf_counter() - started
     return result

@@ -209,3 +209,16 @@ def test_publishing_a_report_keeps_the_derived_tables_those_of_a_full_build(tmp_
             assert any("/graph/validation/" in row for row in _tables(kept)["graph_stat"])
     finally:
         store.close()
+
+
+def test_authorities_checked_in_worker_processes_equal_one_by_one(feeds):
+    from localoffer.validation import iter_validate_authorities, validate_store
+
+    store, settings = feeds
+    together = list(iter_validate_authorities(store, settings, list(FEEDS), workers=2))
+    assert [r.authority for r in together] == list(FEEDS)
+    for result in together:
+        alone = validate_store(store, settings, authority=result.authority, workers=1, incremental=False)
+        assert {_key(f) for f in result.findings} == {_key(f) for f in alone.findings}
+        assert result.records == alone.records and result.completeness == alone.completeness
+        assert result.stats["by_record"].keys() == alone.stats["by_record"].keys()
