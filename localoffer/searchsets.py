@@ -21,11 +21,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 KEYED = ("language", "attendance", "accessibility")
 """Facets filtered on ignoring case (by their `key`)."""
-KEEP_FILTERS = 64
+KEEP_FILTERS = 1024
+"""Answers kept per file: sets of ages and opening hours, and the numbers on pages of words."""
 KEEP_WORDS = 256
 KEEP_VERSIONS = 2
 
@@ -112,7 +114,7 @@ class Sets:
         """The services with a value of the facet *name* equal to *text* ignoring case."""
         return self.keys.get(name, {}).get(text.lower(), 0)
 
-    def _memo(self, key: tuple, compute: Callable[[], int]) -> int:
+    def _memo(self, key: tuple, compute: Callable[[], T]) -> T:
         with self._lock:
             if key in self._kept:
                 self._kept.move_to_end(key)
@@ -171,10 +173,14 @@ class Sets:
             return self._words.keep(query, found)
 
     def best(self, conn: sqlite3.Connection, query: str, weights: tuple[float, ...], words: Words,
-             within: int | None, offset: int, count: int) -> list[int]:
+             within: int | None, offset: int, count: int, *, key: Any = None) -> list[int]:
         """The matches of *query* (*words*) among the services *within* (None: all), best
         first (BM25, ties by document), from the *offset*-th, at most *count*. Only the
-        matches within are ranked: FTS5 scores every row it returns."""
+        matches within are ranked: FTS5 scores every row it returns. With *key* (naming the
+        filters that gave *within*), the answer is kept."""
+        if key is not None:
+            return self._memo(("best", query, key, offset, count),
+                              lambda: self.best(conn, query, weights, words, within, offset, count))
         if words.ranked is not None:
             return _page(words.ranked, within, len(self.iris), offset, count)
         assert self.doc is not None and self.docs is not None

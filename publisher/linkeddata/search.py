@@ -259,8 +259,9 @@ def page_of(index: TextIndex, f: Filters, base: str,
     chosen = sel.chosen()
     total = len(sel.sets.iris) if chosen is None else chosen.bit_count()
     if sel.words is not None:  # best first
+        filters = (replace(f, q="", page=1), base)  # what gave the set the words are ranked in
         numbers = sel.sets.best(index.conn, fts_query(f.q) or "", WEIGHTS, sel.words,
-                                sel.chosen(words=False), offset, PAGE_SIZE)
+                                sel.chosen(words=False), offset, PAGE_SIZE, key=filters)
     elif chosen is None:  # services are numbered in page order
         numbers = list(range(offset, min(total, offset + PAGE_SIZE)))
     else:

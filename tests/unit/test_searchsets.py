@@ -33,13 +33,17 @@ def test_a_page_of_words_keeps_the_filtered_services_in_rank_order():
     from localoffer.searchsets import Sets, Words
 
     iris = [f"s{i:02d}" for i in range(20)]
-    sets = Sets(iris, {s: i for i, s in enumerate(iris)}, {}, {}, {}, {}, [], [])
     words = Words(bitset([15, 3, 0, 19], 20), [15, 3, 0, 19])
-    f, index = Filters(q="x", authority="E06000001"), SimpleNamespace(conn=None)
-    two = [("authority", bitset([0, 3], 20))]
-    assert page_of(index, f, "", Selection(sets, words, two)) == (2, ["s03", "s00"])
-    assert page_of(index, f, "", Selection(sets, words, [("authority", 0)])) == (0, [])
-    assert page_of(index, f, "", Selection(sets, words, [])) == (4, ["s15", "s03", "s00", "s19"])
+    index = SimpleNamespace(conn=None)
+
+    def page(f, filters):  # fresh sets: they keep pages by the filters they were asked for
+        sets = Sets(iris, {s: i for i, s in enumerate(iris)}, {}, {}, {}, {}, [], [])
+        return page_of(index, f, "", Selection(sets, words, filters))
+
+    f = Filters(q="x", authority="E06000001")
+    assert page(f, [("authority", bitset([0, 3], 20))]) == (2, ["s03", "s00"])
+    assert page(f, [("authority", 0)]) == (0, [])
+    assert page(Filters(q="x"), []) == (4, ["s15", "s03", "s00", "s19"])
 
 
 @pytest.mark.parametrize("shared", ["0", "1"])
