@@ -70,15 +70,33 @@ class Index:
     """An authority's triples by subject and by object (pyoxigraph terms)."""
 
     def __init__(self, triples: Iterable[Any]) -> None:
-        self.out: dict[Any, dict[Any, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        self.inv: dict[Any, dict[Any, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        self.out: dict[Any, dict[Any, list[Any]]] = {}
+        self.inv: dict[Any, dict[Any, list[Any]]] = {}
         self.triples: list[ox.Triple] = []
+        self.by_predicate: dict[Any, list[tuple[Any, Any]]] = defaultdict(list)
+        out, inv = self.out, self.inv
         for t in triples:
             if not isinstance(t, ox.Triple):
                 t = ox.Triple(t.subject, t.predicate, t.object)
             self.triples.append(t)
-            self.out[t.subject][t.predicate].append(t.object)
-            self.inv[t.object][t.predicate].append(t.subject)
+            s, p, o = t.subject, t.predicate, t.object
+            self.by_predicate[p].append((s, o))
+            d = out.get(s)
+            if d is None:
+                d = out[s] = {}
+            values = d.get(p)
+            if values is None:
+                d[p] = [o]
+            else:
+                values.append(o)
+            d = inv.get(o)
+            if d is None:
+                d = inv[o] = {}
+            values = d.get(p)
+            if values is None:
+                d[p] = [s]
+            else:
+                values.append(s)
         self._store: ox.Store | None = None
         self._bnodes: dict[ox.BlankNode, Any] = {}
         self._rdflib: dict[Any, Node] = {}
@@ -93,6 +111,12 @@ class Index:
 
     def instances(self, cls: Any) -> set[Any]:
         """Nodes of type *cls* or of one of its subclasses (rdfs:subClassOf in the data)."""
+        memo = self.__dict__.setdefault("_by_class", {})
+        if cls not in memo:
+            memo[cls] = self._instances(cls)
+        return memo[cls]
+
+    def _instances(self, cls: Any) -> set[Any]:
         classes, frontier = {cls}, [cls]
         while frontier:
             frontier = [s for c in frontier for s in self.subjects(_SUBCLASS, c) if s not in classes]
@@ -468,11 +492,11 @@ def _targets(sg: rdflib.Graph, node: Node) -> list[Callable[[Index], Iterable[An
             if kind == SH.targetClass:
                 out.append(lambda ix, c=term: ix.instances(c))
             elif kind == SH.targetNode:
-                out.append(lambda ix, n=term: [n] if n in ix.out or n in ix.inv else [n])
+                out.append(lambda ix, n=term: [n])
             elif kind == SH.targetSubjectsOf:
-                out.append(lambda ix, p=term: [s for s, d in ix.out.items() if p in d])
+                out.append(lambda ix, p=term: [s for s, _ in ix.by_predicate.get(p, ())])
             else:
-                out.append(lambda ix, p=term: [v for d in ix.out.values() for v in d.get(p, ())])
+                out.append(lambda ix, p=term: [o for _, o in ix.by_predicate.get(p, ())])
     return out
 
 
