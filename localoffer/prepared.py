@@ -49,7 +49,7 @@ NUMERIC = {f"<{_XSD}{t}>" for t in ("decimal", "integer", "double", "float", "in
 _ESCAPE = re.compile(r'\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)')
 _UNESCAPE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 _FREE = re.compile(r"\bfree\b", re.IGNORECASE)
-_PLAIN_TIME = re.compile(r"^\d{2}:\d{2}:\d{2}$")
+_PLAIN_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$")  # canonical already (24:00:00 is not)
 CHUNK = 2000
 
 
