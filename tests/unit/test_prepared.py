@@ -40,6 +40,7 @@ def test_times_are_given_as_the_store_gives_them_back(value):
 
 def test_a_graph_with_blank_nodes_is_read_back():
     graph = PreparedGraph("urn:g")
-    graph.add([f"<urn:s> <{'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'}> <https://schema.org/Service> .\n",
+    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    graph.add([f"<urn:s> {rdf_type} <https://schema.org/Service> .\n",
                "<urn:s> <https://schema.org/audience> _:b0 .\n"])
     assert graph.resolve(ox.Store()) is None
