@@ -40,25 +40,27 @@ def bitset(ids: Iterable[int], size: int) -> int:
     return int.from_bytes(bits, "little")
 
 
+_IN_BYTE = [tuple(j for j in range(8) if b >> j & 1) for b in range(256)]
+
+
 def members(bits: int, offset: int, count: int) -> list[int]:
     """The numbers in the set *bits*, ascending, from the *offset*-th, at most *count*."""
     data = bits.to_bytes((bits.bit_length() >> 3) + 1, "little")
     out: list[int] = []
     seen = 0
     for start in range(0, len(data), 64):  # whole chunks before the offset are only counted
-        chunk = int.from_bytes(data[start:start + 64], "little")
-        n = chunk.bit_count()
+        chunk = data[start:start + 64]
+        n = int.from_bytes(chunk, "little").bit_count()
         if seen + n <= offset:
             seen += n
             continue
-        while chunk:
-            low = chunk & -chunk
-            chunk ^= low
-            if seen >= offset:
-                out.append(start * 8 + low.bit_length() - 1)
-                if len(out) == count:
-                    return out
-            seen += 1
+        for k, byte in enumerate(chunk, start):
+            for j in _IN_BYTE[byte]:
+                if seen >= offset:
+                    out.append(k * 8 + j)
+                    if len(out) == count:
+                        return out
+                seen += 1
     return out
 
 
