@@ -9,10 +9,12 @@ today), every source graph accounted for, and then the records whose digest chan
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +24,8 @@ from localoffer.resources import data_files
 from localoffer.store import Store
 from localoffer.validation.core import Finding
 
-VERSION = 1
+VERSION = 2
+_PACKED = "zlib+base64:"  # the stored form: the JSON compressed (a few MB of text is slow to store)
 _LEVELS = 4  # links followed backwards from a changed node to the records that depend on it
 
 
@@ -186,9 +189,9 @@ _FIELDS = (
 
 
 def encode(state: State, records: dict[str, str], by_record: dict[str, list[Finding]]) -> str:
-    """The cache as JSON."""
+    """The cache as compressed JSON, as stored."""
     findings = {r: [[getattr(f, n) for n in _FIELDS] for f in fs] for r, fs in by_record.items() if fs}
-    return json.dumps(
+    text = json.dumps(
         {
             "version": VERSION,
             "day": state.day,
@@ -201,11 +204,14 @@ def encode(state: State, records: dict[str, str], by_record: dict[str, list[Find
         separators=(",", ":"),
         sort_keys=True,
     )
+    return _PACKED + base64.b64encode(zlib.compress(text.encode("utf-8"), 1)).decode("ascii")
 
 
 def decode(text: str) -> Cache | None:
-    """The cache from JSON (None if it is from another version)."""
-    data = json.loads(text)
+    """The cache from its stored form (None if it is from another version)."""
+    if not text.startswith(_PACKED):
+        return None
+    data = json.loads(zlib.decompress(base64.b64decode(text[len(_PACKED) :])).decode("utf-8"))
     if data.get("version") != VERSION:
         return None
     findings = {}
@@ -239,7 +245,7 @@ def read(store: Store, settings: Settings, code: str | None) -> Cache | None:
         return None
     try:
         return decode(rows[0]["c"].value)
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, zlib.error):
         return None  # an unreadable cache only costs a full run
 
 
