@@ -110,7 +110,8 @@ def serve_pages(store_dir: Path, work: Path, queries: list[str], choices: list[d
     """Load /services (HTML) from a `localoffer serve` with wrk: four kinds of page."""
     from urllib.parse import urlencode
 
-    from harness import check_answers, localoffer_server, row, wrk
+    from harness import check_answers, localoffer_server, row
+    from serve import cpu_note, loaded  # bench/serve.py: wrk with the server's CPU per request
 
     html = {"Accept": "text/html"}
     words = [q for q in queries if q.strip()]
@@ -130,11 +131,11 @@ def serve_pages(store_dir: Path, work: Path, queries: list[str], choices: list[d
     with localoffer_server(store_dir, work, 2, 4, env=env) as server:
         for name, reqs in loads.items():
             check_answers(server, reqs)
-            out[name] = wrk(server, reqs, connections=connections, duration=seconds)
+            out[name] = loaded(server, reqs, connections=connections, duration=seconds)
     print(f"\n/services under load: {connections} connections, {seconds} s each, localoffer serve "
           "2 workers x 4 threads, wrk on the same 2 cores")
     for name, fig in out.items():
-        print(row(name, fig))
+        print(row(name, fig) + cpu_note(fig))
     return out
 
 
