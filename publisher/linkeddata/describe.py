@@ -5,7 +5,7 @@ the resources that point at it, and the labels of everything it links to."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +113,7 @@ def describe(store: Store, subject: str, *, inverse: bool = True,
     """The concise bounded description of *subject* with labels (see the module docstring);
     with *labels*, label lookups go through that cache of the store's current version."""
     desc = Description(subject)
-    seen_triples: set[tuple[str, str, str]] = set()
+    seen_triples: set[ox.Triple] = set()
     visited: set[str] = set()
     frontier = [subject]
     for _ in range(MAX_ROUNDS):
@@ -127,10 +127,9 @@ def describe(store: Store, subject: str, *, inverse: bool = True,
             if s != subject and types & TOP_LEVEL:
                 continue
             for t in triples:
-                key = (str(t.subject), str(t.predicate), str(t.object))
-                if key in seen_triples:
+                if t in seen_triples:
                     continue
-                seen_triples.add(key)
+                seen_triples.add(t)
                 desc.triples.append(t)
                 o = t.object
                 if isinstance(o, ox.NamedNode) and o.value not in visited \
@@ -147,11 +146,11 @@ def _round(store: Store, subjects: list[str]) -> dict[str, list[ox.Triple]]:
     """The triples of *subjects*, with blank-node objects followed two levels down."""
     out: dict[str, list[ox.Triple]] = {s: [] for s in subjects}
     plain = f"SELECT ?s ?p ?o WHERE {{ {values_block('s', subjects)} ?s ?p ?o }}"
-    rows = list(store.select(plain))
-    if not any(isinstance(row["o"], ox.BlankNode) for row in rows):
+    rows = list(_tuples(store, plain))
+    if not any(isinstance(row[2], ox.BlankNode) for row in rows):
         # The usual case (the ingest mints IRIs for sub-objects): one cheap lookup is enough.
-        for row in rows:
-            out[row["s"].value].append(ox.Triple(row["s"], row["p"], row["o"]))
+        for s, p, o in rows:
+            out[s.value].append(ox.Triple(s, p, o))
         return out
     # Blank nodes cannot be named in a later query, so they are followed in this one.
     query = f"""SELECT ?s ?p ?o ?p2 ?o2 ?p3 ?o3 WHERE {{
@@ -177,7 +176,7 @@ def _inverse(store: Store, desc: Description) -> None:
     target = ox.NamedNode(desc.subject)
     owned = desc.owned_iris()
     limit = MAX_INVERSE + len(owned)
-    pairs = [(row["s"], row["p"]) for row in store.select(
+    pairs = [(row[0], row[1]) for row in _tuples(store,
         f"""SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }}
             ORDER BY ?p ?s LIMIT {limit + 1}""")]
     if len(pairs) > limit:
@@ -222,8 +221,8 @@ def _labels(store: Store, desc: Description, cache: LabelCache | None = None) ->
         # FILTER IN rather than a second VALUES: Oxigraph would join the two VALUES blocks
         # first and look up every pair (several times slower).
         query = f"SELECT ?x ?p ?l WHERE {{ {values_block('x', chunk)} ?x ?p ?l FILTER(?p IN ({props})) }}"
-        for row in store.select(query):
-            found[row["x"].value].append((row["p"].value, row["l"]))
+        for x, p, label in _tuples(store, query):
+            found[x.value].append((p.value, label))
     if cache is not None:
         cache.add(entries, found)
     candidates.update(found)
@@ -235,6 +234,16 @@ def _labels(store: Store, desc: Description, cache: LabelCache | None = None) ->
             if best is None or score < best:
                 best = score
                 desc.labels[iri] = label.value
+
+
+def _tuples(store: Any, sparql: str) -> Iterator[Any]:
+    """SELECT rows indexed by position (every variable bound): the engine's own solutions when
+    *store* is a Store (no dict per row), else tuples made from its `select` dicts."""
+    if isinstance(store, Store):
+        yield from store.query(sparql)
+    else:
+        for row in store.select(sparql):
+            yield tuple(row.values())
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
