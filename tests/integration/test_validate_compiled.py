@@ -222,3 +222,34 @@ def test_authorities_checked_in_worker_processes_equal_one_by_one(feeds):
         assert {_key(f) for f in result.findings} == {_key(f) for f in alone.findings}
         assert result.records == alone.records and result.completeness == alone.completeness
         assert result.stats["by_record"].keys() == alone.stats["by_record"].keys()
+
+
+def test_a_full_run_over_a_stored_report_stores_what_a_fresh_publish_stores(tmp_path):
+    """The second full run replaces only the results that changed; the graph it leaves equals
+    the report written from scratch (the date of the report aside)."""
+    from localoffer import namespaces as ns
+    from localoffer.validation import publish_report, validate_store
+    from localoffer.validation.reportgraph import report_triples
+
+    code = "E06000013"
+    records = json.loads(FEEDS[code].read_text(encoding="utf-8"))[:30]
+    part = tmp_path / "feed.json"
+    part.write_text(json.dumps(records), encoding="utf-8")
+    store, settings = _store(tmp_path, {code: part})
+    try:
+        publish_report(store, settings, validate_store(store, settings, authority=code, incremental=False))
+        records[3]["url"] = "not a web address"
+        del records[5]
+        part.write_text(json.dumps(records), encoding="utf-8")
+        ingest(store, settings, str(part), authority=code)
+        result = validate_store(store, settings, authority=code, incremental=False)
+        graph = publish_report(store, settings, result)
+        stored = {str(t) for t in store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")}
+        scratch = ox.Store()  # Oxigraph writes literals in canonical form ("1.0000" as "1")
+        scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in report_triples(result, base=settings.base))
+        fresh = {str(ox.Triple(q.subject, q.predicate, q.object)) for q in scratch}
+        created = f"<{ns.DCTERMS}created>"
+        assert {t for t in stored if created not in t} == {t for t in fresh if created not in t}
+        assert any("not a web address" in t for t in stored)
+    finally:
+        store.close()
