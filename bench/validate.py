@@ -317,7 +317,7 @@ def report(fig: dict, args: argparse.Namespace, n: int) -> None:
         f"(c) EXTRAPOLATION (not measured): 150 x 3,000 = {NATIONAL:,} services at the measured rate would "
         f"take {national_s / 60:.0f} min; target <= {TARGET_NATIONAL_S / 60:.0f} min: "
         f"{_met(national_s <= TARGET_NATIONAL_S)}. Memory does not grow with the number of authorities "
-        f"(one at a time), so the peak RSS stays about {c['peak_rss_mb']:.0f} MB; target < "
+        f"(at most one per worker), so the peak RSS stays about {c['peak_rss_mb']:.0f} MB; target < "
         f"{TARGET_RSS_MB:.0f} MB: {_met(c['peak_rss_mb'] < TARGET_RSS_MB)}"
     )
     total = d["validate_seconds"] + d["publish_seconds"]
