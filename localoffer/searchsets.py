@@ -6,10 +6,13 @@ a name last, by IRI). A set of services is a Python int with bit i set for servi
 facet value has one (loaded once per process and file: the file of a version never changes),
 a filter is a bitwise AND, a facet count is `(value & selected).bit_count()` — a few
 microseconds per value at 450,000 services instead of a join over every matching row — and a
-page by name is the first set bits after the offset. The ages and opening hours are kept as
-rows and scanned for the (few) distinct ages and times people ask for, with the answers
-kept; the words are matched by FTS5 on the request's connection, their sets kept for the last
-few texts."""
+page by name is the first set bits after the offset. Ages and opening hours have one set per
+distinct (minimum, maximum) and (day, opens, closes), ORed for the age or time asked about.
+Words are one unranked FTS5 match on the request's connection (a set, kept for the last
+KEEP_WORDS texts); only a page is ranked, by BM25 among the matches the filters keep.
+
+Memory per process and file: a set is services/8 bytes (56 KB at 450,000), one per facet value
+and distinct ages and hours, plus the services' IRIs; KEEP_VERSIONS files are held."""
 
 from __future__ import annotations
 
