@@ -56,10 +56,28 @@ _TITLE = ox.NamedNode(ns.DCTERMS + "title")
 _RECORD_TYPES = frozenset(ox.NamedNode(str(t)) for t in RECORD_TYPES)
 _STRINGS = {ns.XSD + "string", ns.RDF + "langString"}
 # What a compiled shape may say besides its constraints (anything else: not compiled).
-_DESCRIPTIVE = {RDF.type, RDFS.label, RDFS.comment, SH.message, SH.severity, SH.path, SH.name,
-                SH.description, SH.order, SH.group, URIRef(ns.DCTERMS + "source"), SH.targetClass,
-                SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target, SH.deactivated,
-                SH.flags, SH.qualifiedMinCount, SH.qualifiedMaxCount}
+_DESCRIPTIVE = {
+    RDF.type,
+    RDFS.label,
+    RDFS.comment,
+    SH.message,
+    SH.severity,
+    SH.path,
+    SH.name,
+    SH.description,
+    SH.order,
+    SH.group,
+    URIRef(ns.DCTERMS + "source"),
+    SH.targetClass,
+    SH.targetNode,
+    SH.targetSubjectsOf,
+    SH.targetObjectsOf,
+    SH.target,
+    SH.deactivated,
+    SH.flags,
+    SH.qualifiedMinCount,
+    SH.qualifiedMaxCount,
+}
 
 
 class NotCompiled(Exception):
@@ -278,22 +296,27 @@ def _literal_string(ix: Index, v: Any) -> str:
     return str(ix.rdflib(v))
 
 
-def _constraint(sg: rdflib.Graph, p: URIRef, o: Node, props: dict[URIRef, list[Node]],
-                nested: dict[Node, Shape]) -> Check:
+def _constraint(
+    sg: rdflib.Graph, p: URIRef, o: Node, props: dict[URIRef, list[Node]], nested: dict[Node, Shape]
+) -> Check:
     if p in (SH.minCount, SH.maxCount):
         n, low = int(o), p == SH.minCount
         component = _sh("MinCount" if low else "MaxCount")
         return lambda ix, f, vs: [(None, component, None)] if (len(vs) < n if low else len(vs) > n) else []
     if p == SH.minLength:
         n = int(o)
-        return _per_value(_sh("MinLength"),
-                          lambda ix, v: n == 0 or (not isinstance(v, ox.BlankNode) and len(_literal_string(ix, v)) >= n))
+        return _per_value(
+            _sh("MinLength"),
+            lambda ix, v: n == 0 or (not isinstance(v, ox.BlankNode) and len(_literal_string(ix, v)) >= n),
+        )
     if p == SH.pattern:
         flags = props.get(SH.flags)
         text = str(flags[0]).lower() if flags else ""
         regex = re.compile(str(o), (re.I if "i" in text else 0) | (re.M if "m" in text else 0))
-        return _per_value(_sh("Pattern"),
-                          lambda ix, v: not isinstance(v, ox.BlankNode) and bool(regex.search(_literal_string(ix, v))))
+        return _per_value(
+            _sh("Pattern"),
+            lambda ix, v: not isinstance(v, ox.BlankNode) and bool(regex.search(_literal_string(ix, v))),
+        )
     if p == SH["in"]:
         allowed = set(Collection(sg, o))
         return _per_value(_sh("In"), lambda ix, v: ix.rdflib(v) in allowed)
@@ -393,9 +416,12 @@ def _qualified(inner: Shape, props: dict[URIRef, list[Node]]) -> Check:
 # -- SHACL-SPARQL -----------------------------------------------------------------------------
 
 _BATCHABLE = re.compile(r"^\s*(PREFIX\s+[^\s:]*:\s*<[^>]*>\s*)*SELECT\s", re.I)
-_NOT_BATCHABLE = re.compile(r"\b(GROUP\s+BY|HAVING|LIMIT|OFFSET|VALUES|SERVICE|MINUS|COUNT|SUM|MIN|MAX|AVG|"
-                            r"SAMPLE|GROUP_CONCAT|BIND\s*\([^)]*AS\s+[?$]this|AS\s+[?$]this)\b|"
-                            r"\{\s*SELECT\b|\$(PATH|currentShape|shapesGraph)\b", re.I)
+_NOT_BATCHABLE = re.compile(
+    r"\b(GROUP\s+BY|HAVING|LIMIT|OFFSET|VALUES|SERVICE|MINUS|COUNT|SUM|MIN|MAX|AVG|"
+    r"SAMPLE|GROUP_CONCAT|BIND\s*\([^)]*AS\s+[?$]this|AS\s+[?$]this)\b|"
+    r"\{\s*SELECT\b|\$(PATH|currentShape|shapesGraph)\b",
+    re.I,
+)
 
 
 def _prefixes(sg: rdflib.Graph, node: Node) -> str:
@@ -434,7 +460,9 @@ def _sparql(sg: rdflib.Graph, node: Node) -> Check:
             if query not in cache:
                 answer = ix.store().query(query)
                 names = [v.value for v in answer.variables]
-                grouped: dict[Any, list[dict[str, Any]]] | None = defaultdict(list) if "this" in names else None
+                grouped: dict[Any, list[dict[str, Any]]] | None = (
+                    defaultdict(list) if "this" in names else None
+                )
                 for row in answer:
                     if grouped is None or row["this"] is None:
                         grouped = None
@@ -512,10 +540,18 @@ def compile_shapes(sg: rdflib.Graph) -> Compiled:
                 raise NotCompiled("not exactly one message, or a templated one")
             shape = _compile_shape(sg, node, {})
             path = shape.path_node
-            rendered = None if path is None else _curie(path) if isinstance(path, URIRef) \
-                else render_path(sg, path)
-            compiled.targets.append(Target(shape, _targets(sg, node), _severity(sg.value(node, SH.severity)),
-                                           str(messages[0]), rendered))
+            rendered = (
+                None if path is None else _curie(path) if isinstance(path, URIRef) else render_path(sg, path)
+            )
+            compiled.targets.append(
+                Target(
+                    shape,
+                    _targets(sg, node),
+                    _severity(sg.value(node, SH.severity)),
+                    str(messages[0]),
+                    rendered,
+                )
+            )
         except NotCompiled:
             fallback.append(node)
     if fallback:
@@ -559,8 +595,15 @@ def findings(triples: Iterable[Any], *, compiled: Compiled | None = None) -> lis
     return out
 
 
-def _finding(ix: Index, target: Target, focus: Any, value: Any, component: str, path: Any,
-             owners: dict[Any, tuple[Node, str | None]]) -> Finding:
+def _finding(
+    ix: Index,
+    target: Target,
+    focus: Any,
+    value: Any,
+    component: str,
+    path: Any,
+    owners: dict[Any, tuple[Node, str | None]],
+) -> Finding:
     if focus not in owners:
         owners[focus] = _owner(ix, focus)
     record, name = owners[focus]
@@ -569,20 +612,30 @@ def _finding(ix: Index, target: Target, focus: Any, value: Any, component: str, 
     if path is not None:
         path_rdf = ix.rdflib(path)
         path_text = _curie(path_rdf) if isinstance(path_rdf, URIRef) else str(path_rdf)
-        path_term: tuple[str, ...] | None = term_tuple(path_rdf) if isinstance(path_rdf, URIRef) else ("shape",)
+        path_term: tuple[str, ...] | None = (
+            term_tuple(path_rdf) if isinstance(path_rdf, URIRef) else ("shape",)
+        )
     elif target.shape.path_node is not None:
         path_text = target.rendered_path
-        path_term = term_tuple(target.shape.path_node) if isinstance(target.shape.path_node, URIRef) \
-            else ("shape",)
+        path_term = (
+            term_tuple(target.shape.path_node) if isinstance(target.shape.path_node, URIRef) else ("shape",)
+        )
     else:
         path_text, path_term = None, None
     return Finding(
-        shape=str(target.shape.node), severity=target.severity, focus=str(focus_rdf), record=str(record),
-        record_name=name, path=path_text,
+        shape=str(target.shape.node),
+        severity=target.severity,
+        focus=str(focus_rdf),
+        record=str(record),
+        record_name=name,
+        path=path_text,
         value=None if value_rdf is None or value_rdf == focus_rdf else str(value_rdf),
-        message=target.message, focus_term=term_tuple(focus_rdf),
-        value_term=None if value_rdf is None else term_tuple(value_rdf), path_term=path_term,
-        component=component)
+        message=target.message,
+        focus_term=term_tuple(focus_rdf),
+        value_term=None if value_rdf is None else term_tuple(value_rdf),
+        path_term=path_term,
+        component=component,
+    )
 
 
 def _owner(ix: Index, node: Any) -> tuple[Node, str | None]:

@@ -1,5 +1,9 @@
 """Validation of a store in focus sets, in parallel, and incrementally.
 
+With the shapes compiled (localoffer.validation.compiled, the default when every shape
+compiles) an authority's whole scope is checked in one pass (`check_scope`) and the focus sets
+below are not needed; they remain the pySHACL path for shapes that cannot be compiled.
+
 An authority's data is split into *focus sets*: batches of records (services, organisations,
 locations), each with everything its records link to, and one set for the authority-wide
 records (the authority, its lo:LocalOffer and linked pages) with, for the s.30 coverage rules,
@@ -591,7 +595,9 @@ def iter_validate_authorities(
             else:
                 sets = focus_sets(scope, batch_size=batch_size)
                 futures = (
-                    [pool.submit(run_focus_set, fs) for fs in sets] if pool else [run_focus_set(fs) for fs in sets]
+                    [pool.submit(run_focus_set, fs) for fs in sets]
+                    if pool
+                    else [run_focus_set(fs) for fs in sets]
                 )
             pending.append((started, code or "", scope, state, futures))
             while len(pending) > 1 or (pending and len(pending[0][4]) == 0):
@@ -603,7 +609,9 @@ def iter_validate_authorities(
             pool.shutdown()
 
 
-def _one(settings: Settings, code: str | None) -> tuple[dict[str, str], list[tuple[str, Finding]], vcache.State]:
+def _one(
+    settings: Settings, code: str | None
+) -> tuple[dict[str, str], list[tuple[str, Finding]], vcache.State]:
     """One authority read and checked whole in a worker process (its own store handle)."""
     from localoffer.store import open_store
 

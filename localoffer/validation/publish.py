@@ -48,7 +48,8 @@ def publish_report(store: Store, settings: Settings, result: ValidationResult) -
     meta = ns.graph_iri(settings.base, "meta")
     with store.write() as session:
         before = _count(session, graph)
-        cached = _count(session, meta, f"<{vcache.cache_subject(settings, result.authority)}> <{ns.LO}validationCache>")
+        subject = vcache.cache_subject(settings, result.authority)
+        cached = _count(session, meta, f"<{subject}> <{ns.LO}validationCache>")
         if not updates:
             session.drop_graph(graph)
         for u in updates:
@@ -68,7 +69,8 @@ def publish_report(store: Store, settings: Settings, result: ValidationResult) -
 
 
 def _count(session: WriteSession, graph: str, subject_predicate: str = "?s ?p") -> int:
-    rows = list(session.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ {subject_predicate} ?o }} }}"))
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ {subject_predicate} ?o }} }}"
+    rows = list(session.query(query))
     return int(rows[0]["n"].value)
 
 

@@ -51,22 +51,32 @@ def _compiled(triples) -> set[Row]:
 
 def _plain(graph: rdflib.Graph) -> set[Row]:
     """pySHACL on a plain rdflib graph, read straight from its report."""
-    _, report, _ = pyshacl.validate(graph, shacl_graph=load_shapes(), advanced=True, inference="none",
-                                    allow_warnings=True)
+    _, report, _ = pyshacl.validate(
+        graph, shacl_graph=load_shapes(), advanced=True, inference="none", allow_warnings=True
+    )
     out = set()
     for r in report.subjects(RDF.type, SH.ValidationResult):
         path, value = report.value(r, SH.resultPath), report.value(r, SH.value)
-        out.add((term_tuple(report.value(r, SH.focusNode)), render_path(report, path) if path is not None else "",
-                 None if value is None else term_tuple(value), str(report.value(r, SH.sourceShape)),
-                 str(report.value(r, SH.resultSeverity)).rsplit("#", 1)[-1],
-                 str(report.value(r, SH.resultMessage)), str(report.value(r, SH.sourceConstraintComponent))))
+        out.add(
+            (
+                term_tuple(report.value(r, SH.focusNode)),
+                render_path(report, path) if path is not None else "",
+                None if value is None else term_tuple(value),
+                str(report.value(r, SH.sourceShape)),
+                str(report.value(r, SH.resultSeverity)).rsplit("#", 1)[-1],
+                str(report.value(r, SH.resultMessage)),
+                str(report.value(r, SH.sourceConstraintComponent)),
+            )
+        )
     return out
 
 
 def _ox_triples(graph: rdflib.Graph) -> list[ox.Triple]:
     bnodes: dict = {}
-    return [ox.Triple(oxigraph_term(s, bnodes), oxigraph_term(p, bnodes), oxigraph_term(o, bnodes))
-            for s, p, o in graph]
+    return [
+        ox.Triple(oxigraph_term(s, bnodes), oxigraph_term(p, bnodes), oxigraph_term(o, bnodes))
+        for s, p, o in graph
+    ]
 
 
 def _as_plain(triples: list[ox.Triple]) -> rdflib.Graph:
@@ -85,7 +95,9 @@ def test_shape_fixtures_equal_plain_pyshacl(case):
         triples = _ox_triples(graph)
         expected = _plain(_as_plain(triples))
         assert _compiled(triples) == expected
-    assert any(row[3].endswith("#" + case.shape) for row in _compiled(_ox_triples(variant(case.remove, case.add))))
+    assert any(
+        row[3].endswith("#" + case.shape) for row in _compiled(_ox_triples(variant(case.remove, case.add)))
+    )
 
 
 def _store(tmp_path, feeds):
@@ -119,7 +131,9 @@ def test_real_feeds_equal_pyshacl(feeds, code):
     assert {_key(f) for f in ours} == {_key(f) for f in theirs}
     assert len(theirs) > 1000
     # the record each finding is attributed to is core's too
-    assert {(f.focus, f.record, f.record_name) for f in ours} == {(f.focus, f.record, f.record_name) for f in theirs}
+    assert {(f.focus, f.record, f.record_name) for f in ours} == {
+        (f.focus, f.record, f.record_name) for f in theirs
+    }
 
 
 def test_feed_samples_equal_plain_pyshacl(tmp_path):
@@ -154,7 +168,9 @@ def test_a_synthetic_authority_equals_plain_pyshacl(tmp_path):
 
 
 def test_a_shape_it_cannot_compile_falls_back_to_pyshacl():
-    shapes = rdflib.Graph().parse(format="turtle", data='''
+    shapes = rdflib.Graph().parse(
+        format="turtle",
+        data="""
         @prefix sh: <http://www.w3.org/ns/shacl#> .
         @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
         <urn:datatype> a sh:PropertyShape ; sh:targetClass <https://schema.org/Service> ;
@@ -163,15 +179,23 @@ def test_a_shape_it_cannot_compile_falls_back_to_pyshacl():
         <urn:name> a sh:PropertyShape ; sh:targetClass <https://schema.org/Service> ;
             sh:path <https://schema.org/name> ; sh:maxCount 1 ; sh:severity sh:Warning ;
             sh:message "one name" .
-        ''')
-    graph = rdflib.Graph().parse(format="turtle", data="""
+        """,
+    )
+    graph = rdflib.Graph().parse(
+        format="turtle",
+        data="""
         <urn:a> a <https://schema.org/Service> ; <https://schema.org/name> "A" .
-        <urn:b> a <https://schema.org/Service> ; <https://schema.org/name> "B" , "B2" .""")
+        <urn:b> a <https://schema.org/Service> ; <https://schema.org/name> "B" , "B2" .""",
+    )
     plan = compiled.compile_shapes(shapes)
     assert plan.not_compiled == ["urn:datatype"]
     found = compiled.findings(_ox_triples(graph), compiled=plan)
     assert sorted((f.shape, f.focus) for f in found) == [
-        ("urn:datatype", "urn:a"), ("urn:datatype", "urn:b"), ("urn:datatype", "urn:b"), ("urn:name", "urn:b")]
+        ("urn:datatype", "urn:a"),
+        ("urn:datatype", "urn:b"),
+        ("urn:datatype", "urn:b"),
+        ("urn:name", "urn:b"),
+    ]
 
 
 def _tables(path) -> dict[str, list[tuple]]:
@@ -197,7 +221,9 @@ def test_publishing_a_report_keeps_the_derived_tables_those_of_a_full_build(tmp_
     store, settings = _store(tmp_path, {code: part})
     try:
         for incremental in (False, True, True):
-            publish_report(store, settings, validate_store(store, settings, authority=code, incremental=incremental))
+            publish_report(
+                store, settings, validate_store(store, settings, authority=code, incremental=incremental)
+            )
             root = tmp_path / "store"
             name = (root / "CURRENT").read_text(encoding="ascii").strip()
             kept = textindex.index_file(root / "derived", name)
@@ -244,9 +270,14 @@ def test_a_full_run_over_a_stored_report_stores_what_a_fresh_publish_stores(tmp_
         ingest(store, settings, str(part), authority=code)
         result = validate_store(store, settings, authority=code, incremental=False)
         graph = publish_report(store, settings, result)
-        stored = {str(t) for t in store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")}
+        stored = {
+            str(t)
+            for t in store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        }
         scratch = ox.Store()  # Oxigraph writes literals in canonical form ("1.0000" as "1")
-        scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in report_triples(result, base=settings.base))
+        scratch.extend(
+            ox.Quad(t.subject, t.predicate, t.object) for t in report_triples(result, base=settings.base)
+        )
         fresh = {str(ox.Triple(q.subject, q.predicate, q.object)) for q in scratch}
         created = f"<{ns.DCTERMS}created>"
         assert {t for t in stored if created not in t} == {t for t in fresh if created not in t}
