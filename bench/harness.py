@@ -52,6 +52,8 @@ def load_args(ap, *, authorities: int, workdir: str) -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers of localoffer serve")
     ap.add_argument("--threads", type=int, default=4, help="threads per worker")
+    ap.add_argument("--isolation", choices=("process", "worker"), default="worker",
+                    help="LOCALOFFER_QUERY_ISOLATION of localoffer serve")
     ap.add_argument("--json", type=Path, help="also write the figures here")
 
 
@@ -213,11 +215,12 @@ class PeakMemory(threading.Thread):
 
 @contextmanager
 def localoffer_server(store_dir: Path | str, work: Path, workers: int = 2, threads: int = 4,
-                      env: dict[str, str] | None = None) -> Iterator[Server]:
+                      env: dict[str, str] | None = None, isolation: str = "worker") -> Iterator[Server]:
     port = free_port()
     cmd = [sys.executable, "-m", "localoffer", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--workers", str(workers), "--threads", str(threads)]
-    environ = {"LOCALOFFER_STORE": str(store_dir), "LOCALOFFER_BASE_URI": BASE, **(env or {})}
+    environ = {"LOCALOFFER_STORE": str(store_dir), "LOCALOFFER_BASE_URI": BASE,
+               "LOCALOFFER_QUERY_ISOLATION": isolation, **(env or {})}
     url = f"http://127.0.0.1:{port}"
     with running(cmd, url + "/", env=environ, log=work / "localoffer-serve.log", timeout=120) as proc:
         yield Server("localoffer serve", url, "/sparql", proc.pid)

@@ -89,7 +89,8 @@ def workloads(picks, codes: list[str]) -> dict[str, list]:
 def serve_and_load(name: str, store: str, work: Path, picks, codes: list[str], args, fig: dict,
                    env: dict[str, str] | None = None) -> None:
     env = {"LOCALOFFER_BASE_URI": BASE, **(env or {})}
-    with localoffer_server(store, work, args.workers, args.threads, env=env) as server:
+    with localoffer_server(store, work, args.workers, args.threads, env=env,
+                           isolation=args.isolation) as server:
         for label, reqs in workloads(picks, codes).items():
             check_answers(server, reqs)
             log(f"{name}: loading {label} ...")

@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             got = res[f"{server.name} {name}"]
             log(row(f"{server.name} {name}", got) + cpu_note(got))
 
-    with localoffer_server(store_dir, args.workdir, args.workers, args.threads) as ours:
+    with localoffer_server(store_dir, args.workdir, args.workers, args.threads,
+                           isolation=args.isolation) as ours:
         run(ours, workloads(ours.sparql, picks.services, picks.listings))
     with oxigraph_server(store_dir, args.workdir) as peer:
         run(peer, workloads(peer.sparql, picks.services, picks.listings))

@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     fig: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "authorities": args.authorities,
                  "services_per_authority": args.services, "results": {}}
     res = fig["results"]
-    with localoffer_server(store_dir, args.workdir, args.workers, args.threads) as ours:
+    with localoffer_server(store_dir, args.workdir, args.workers, args.threads,
+                           isolation=args.isolation) as ours:
         for name, reqs in loads.items():
             check_answers(ours, reqs)
             log(f"loading {name} ...")

@@ -1,8 +1,9 @@
 """`localoffer serve`: gunicorn in front of the Flask app (Flask's server only with --debug).
 
-Every gunicorn worker opens the embedded store read-only through its own query processes,
-which reopen it when a writer (`localoffer ingest`, /update, /store) publishes a new version;
-so any number of workers read safely while one process writes."""
+Every gunicorn worker opens the embedded store read-only (on its query threads, or in its
+query processes with LOCALOFFER_QUERY_ISOLATION=process) and reopens it when a writer
+(`localoffer ingest`, /update, /store) publishes a new version; so any number of workers read
+safely while one process writes."""
 
 from __future__ import annotations
 
@@ -12,9 +13,34 @@ from typing import Any
 from localoffer.config import Settings
 
 
+def query_isolation(settings: Settings) -> str:
+    """LOCALOFFER_QUERY_ISOLATION: `worker` (the default: queries on the web worker's threads,
+    and a worker that a runaway query overran retires; see localoffer.querythreads) or
+    `process` (each query in a killable query process: about 1.5 ms more per query, and a
+    runaway costs only its process)."""
+    value = str(settings.extra.get("query_isolation") or "worker").strip().lower()
+    if value not in ("process", "worker"):
+        from localoffer.errors import ConfigError
+
+        raise ConfigError(f"LOCALOFFER_QUERY_ISOLATION={value!r}: use 'process' or 'worker'")
+    return value
+
+
 def _warm(worker: Any) -> None:
-    """Start the worker's query processes in the background, so the first query is quick."""
-    pool = worker.wsgi.extensions.get("localoffer.querypool")
+    """Start the worker's query processes (or threads) in the background, so the first query
+    is quick."""
+    app = worker.wsgi
+    pool = app.extensions.get("localoffer.querypool")
+    settings = app.config.get("LOCALOFFER")
+    if pool is not None and settings is not None and query_isolation(settings) == "worker":
+        from localoffer.querythreads import RequestCounter, ThreadRunner
+
+        counter = RequestCounter(app.wsgi_app)
+        app.wsgi_app = counter
+        pool = ThreadRunner(settings, settings.query_processes or settings.threads,
+                            stop_accepting=lambda: setattr(worker, "alive", False),
+                            requests_in_flight=lambda: counter.count)
+        app.extensions["localoffer.querypool"] = pool
     if pool is not None:
         threading.Thread(target=pool.warm, name="localoffer-warm", daemon=True).start()
 
@@ -55,6 +81,7 @@ def run_server(settings: Settings, *, debug: bool = False) -> None:
     """Serve the publisher app until interrupted."""
     from localoffer.publisher import create_app
 
+    query_isolation(settings)  # a wrong value stops here, not in every worker
     if debug:
         create_app(settings=settings).run(host=settings.host, port=settings.port, debug=True)
         return

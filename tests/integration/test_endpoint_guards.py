@@ -39,9 +39,11 @@ SHAPES = f"""@prefix sh: <http://www.w3.org/ns/shacl#> .
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    tmp = tmp_path_factory.mktemp("guards")
+@pytest.fixture(scope="module", params=["process", "worker"])
+def server(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """A server per query isolation (LOCALOFFER_QUERY_ISOLATION): every guard holds in both."""
+    tmp = tmp_path_factory.mktemp(f"guards-{request.param}")
     store_dir = tmp / "store"
     settings = load_settings({"store": str(store_dir), "base_uri": BASE}, environ={})
     rows = "".join(f"<{EX}item/{i}> <{EX}rank> \"{i}\" .\n" for i in range(300))
@@ -52,7 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     url = f"http://127.0.0.1:{port}"
     env = {"LOCALOFFER_STORE": str(store_dir), "LOCALOFFER_BASE_URI": BASE, "LOCALOFFER_UPDATE_TOKEN": TOKEN,
            "LOCALOFFER_QUERY_TIMEOUT": str(TIMEOUT), "LOCALOFFER_RESULT_LIMIT": str(LIMIT),
-           "LOCALOFFER_MAX_REQUEST_BYTES": "65536", "LOCALOFFER_WRITE_SHAPES": str(tmp / "shapes.ttl")}
+           "LOCALOFFER_MAX_REQUEST_BYTES": "65536", "LOCALOFFER_WRITE_SHAPES": str(tmp / "shapes.ttl"),
+           "LOCALOFFER_QUERY_ISOLATION": request.param}
     with running(localoffer_cmd("serve", "--port", str(port), "--workers", "1", "--threads", "4"),
                  url + "/", env=env, log=tmp / "serve.log") as proc:
         yield url, proc.pid
@@ -115,13 +118,15 @@ def test_a_runaway_query_is_stopped_while_others_are_answered(server):
     assert "stopped" in str(outcome["text"]) and f"{TIMEOUT:g} s" in str(outcome["text"])
     assert TIMEOUT - 0.2 < float(outcome["elapsed"]) < TIMEOUT + 4  # type: ignore[arg-type]
     assert outcome["cors"] == "*"
-    # The evaluation itself is gone, not just abandoned: nothing under the server burns CPU.
+    # A fresh query process (or, with worker isolation, a fresh web worker) answers ...
+    assert sparql(url, "ASK { ?s ?p ?o }").status_code == 200
+    # ... and the evaluation itself is gone, not just abandoned: nothing under the server
+    # burns CPU.
     before = cpu_seconds(pid)
     time.sleep(1.0)
     after = cpu_seconds(pid)
     busy = {p: after[p] - before.get(p, 0.0) for p in after}
     assert max(busy.values()) < 0.5, busy
-    assert sparql(url, "ASK { ?s ?p ?o }").status_code == 200  # and a fresh process answers
 
 
 # -- the row cap -----------------------------------------------------------------------------
