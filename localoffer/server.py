@@ -7,10 +7,14 @@ safely while one process writes."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from typing import Any
 
 from localoffer.config import Settings
+
+log = logging.getLogger("localoffer.server")
 
 
 def query_isolation(settings: Settings) -> str:
@@ -43,6 +47,31 @@ def _warm(worker: Any) -> None:
         app.extensions["localoffer.querypool"] = pool
     if pool is not None:
         threading.Thread(target=pool.warm, name="localoffer-warm", daemon=True).start()
+    store = app.extensions.get("localoffer.store")
+    if store is not None and hasattr(store, "pinned"):  # the embedded store: a version is a stat
+        threading.Thread(target=keep_search_warm, args=(store,), name="localoffer-search-warm",
+                         daemon=True).start()
+
+
+def keep_search_warm(store: Any, every: float = 2.0, rounds: int | None = None) -> None:
+    """Read each newly published version's search sets ahead of the first /services request
+    (at national scale they take seconds to read; a request would otherwise wait for them)."""
+    from localoffer.searchsets import sets_of
+    from localoffer.textindex import open_index
+
+    seen = None
+    while rounds is None or rounds > 0:
+        try:
+            version = store.version()
+            if version != seen and version != "empty":
+                with open_index(store) as index:
+                    sets_of(index.conn, index.path)
+                seen = version
+        except Exception as exc:  # noqa: BLE001 - a request will meet (and report) the same
+            log.debug("search sets of the new version not read ahead: %s", exc)
+        if rounds is not None:
+            rounds -= 1
+        time.sleep(every)
 
 
 def _stop(worker: Any) -> None:

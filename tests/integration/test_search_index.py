@@ -499,3 +499,16 @@ def test_hits_show_what_the_store_holds(store, filters):
     def shown(d):
         return {s: {k: search._n(v) if k in ("min", "max") else v for k, v in r.items() if v} for s, r in d.items()}
     assert shown(kept) == shown(read) and len(read) == len(iris)
+
+
+def test_a_server_worker_reads_a_new_versions_search_sets_ahead_of_requests(tmp_path):
+    from localoffer import searchsets
+    from localoffer.server import keep_search_warm
+
+    settings = build_store(tmp_path / "data")
+    store = open_store(settings)
+    path = textindex.index_file(Path(settings.store) / "derived", store.version())
+    assert not [k for k in searchsets._recent if k[0] == str(path)]
+    keep_search_warm(store, every=0, rounds=1)
+    assert [k for k in searchsets._recent if k[0] == str(path)]
+    store.close()
