@@ -29,7 +29,8 @@ from localoffer.config import Settings
 from localoffer.errors import HarvestError, LocalOfferError
 from localoffer.neighbours import Neighbour
 from localoffer.rdfterms import iri, lit, typed
-from localoffer.store import Store
+from localoffer.prepared import Neutral
+from localoffer.store import Store, WriteSession
 
 from . import remote, sources
 from .changes import change_set, record_changes
@@ -220,19 +221,30 @@ def publish(store: Store, settings: Settings, n: Neighbour, snapshot: Snapshot, 
     with tempfile.TemporaryDirectory(prefix="localoffer-harvest-") as tmp:
         nt = Path(tmp) / "harvest.nt"
         nt.write_text("".join(lines), encoding="utf-8")
+        vgraph = ns.graph_iri(settings.base, "validation", f"harvest-{n.gss}")
         with store.write() as session:
+            # The report and the provenance and change records are read by no derived table
+            # (text index, facets, counts) but for their triple counts: declared so, the
+            # write redoes those tables for the harvest graph only, not for every graph.
+            before = {g: _count(session, g) for g in (meta, vgraph)}
             if report.status == "harvested":
                 session.replace_graph(graph, nt)
                 record_changes(session, settings, graph=graph, authority=n.gss, previous=state.digests,
                                current=digests)
             if validation is not None:
-                vgraph = ns.graph_iri(settings.base, "validation", f"harvest-{n.gss}")
                 session.drop_graph(vgraph)
                 session.load(vgraph, validation, "ttl")
             subjects = " ".join(f"<{graph}{s}>" for s in ("", "#harvest", "#input", "#software"))
             session.update(f"DELETE {{ GRAPH <{meta}> {{ ?s ?p ?o }} }} WHERE {{ VALUES ?s {{ {subjects} }} "
                            f"GRAPH <{meta}> {{ ?s ?p ?o }} }}")
             session.load(meta, prov.encode("utf-8"), "nt")
+            for g, count in before.items():
+                session.prepare(g, Neutral(_count(session, g) - count))
+
+
+def _count(session: WriteSession, graph: str) -> int:
+    rows = list(session.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
+    return int(rows[0]["n"].value)
 
 
 def _validate(lines: list[str], gss: str, report: HarvestReport) -> bytes | None:

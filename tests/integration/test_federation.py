@@ -314,6 +314,25 @@ def test_harvest_a_localoffer_neighbour_into_its_own_graph(fed):
     assert {i["type"] for i in feed["orderedItems"]} == {"Create"}
 
 
+def test_after_a_harvest_the_search_tables_equal_a_fresh_build(fed):
+    """The harvest declares its report and provenance writes neutral for the derived tables;
+    what it publishes must still equal a from-scratch build of the same version."""
+    from localoffer import textindex
+
+    from .test_search_index import tables
+
+    settings = fed.settings_b()
+    store = open_store(settings)
+    view = textindex.pin(store)
+    fresh = fed.tmp / "fresh-after-harvest.sqlite"
+    fresh.unlink(missing_ok=True)
+    textindex.build(view, fresh, view.named_graphs(), version=view.version())
+    built = textindex.index_file(Path(settings.store) / "derived", view.version())
+    assert built.exists()
+    assert tables(built) == tables(fresh)
+    store.close()
+
+
 def test_an_unchanged_neighbour_costs_one_question_to_its_change_feed(fed):
     version = open_store(fed.settings_b()).version()
     result = fed.harvest("E06000023")
