@@ -23,20 +23,14 @@ import rdflib
 from localoffer.ingest.pipeline import ingest
 from rdflib.namespace import RDF, SH
 
-from localoffer.config import load_settings
-from localoffer.store import open_store
 from localoffer.validation import compiled, load_shapes, render_path, validate
 from localoffer.validation.core import _QueryGraph, oxigraph_term, term_tuple
 from localoffer.validation.focus import extract
 
-from ..conftest import BASE, ROOT, SAMPLES
+from ..conftest import ROOT
 from ..unit.test_shapes import CASES, variant
-
-FEEDS = {
-    "E06000023": SAMPLES / "bristol-services-2024-12.json",
-    "E06000013": SAMPLES / "north-lincolnshire-services-2024-12.json",
-}
-PROFILE = SAMPLES / "profiles" / "example-complete.yaml"
+from .test_validate_focus import FEEDS
+from .test_validate_focus import _store as focus_store
 
 Row = tuple[object, ...]
 
@@ -101,13 +95,7 @@ def test_shape_fixtures_equal_plain_pyshacl(case):
 
 
 def _store(tmp_path, feeds):
-    settings = load_settings({"store": str(tmp_path / "store"), "base_uri": BASE}, environ={})
-    store = open_store(settings)
-    for code, feed in feeds.items():
-        ingest(store, settings, str(feed), authority=code)
-    if "E06000023" in feeds:
-        ingest(store, settings, str(PROFILE), authority="E06000023")
-    return store, settings
+    return focus_store(tmp_path, feeds, profile="E06000023" in feeds)
 
 
 def _slice(store, settings, code) -> list[ox.Triple]:

@@ -34,12 +34,14 @@ FEEDS = {
 PROFILE = SAMPLES / "profiles" / "example-complete.yaml"
 
 
-def _store(tmp_path, feeds: dict[str, object]):
+def _store(tmp_path, feeds: dict[str, object], *, profile: bool = True):
+    """A store with *feeds* ingested, and Bristol's complete profile unless *profile* is False."""
     settings = load_settings({"store": str(tmp_path / "store"), "base_uri": BASE}, environ={})
     store = open_store(settings)
     for code, feed in feeds.items():
         ingest(store, settings, str(feed), authority=code)
-    ingest(store, settings, str(PROFILE), authority="E06000023")
+    if profile:
+        ingest(store, settings, str(PROFILE), authority="E06000023")
     return store, settings
 
 

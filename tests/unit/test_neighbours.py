@@ -3,7 +3,12 @@ traffic leaves loopback; names that need resolving are loopback or never resolve
 
 from __future__ import annotations
 
+import http.server
 import ipaddress
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -185,70 +190,54 @@ def test_only_hosts_restricts_every_fetch_in_the_block():
         fetch("http://127.0.0.1:9/", timeout=1, retries=0, allow=set())
 
 
-def test_a_name_that_rebinds_to_loopback_after_the_check_is_refused_at_connect(monkeypatch):
-    """DNS rebinding: the name resolves to a public address when checked and to 127.0.0.1 when
-    the socket is opened. A real local server stands behind 127.0.0.1 and must see nothing."""
-    import http.server
-    import socket
-    import threading
-
-    from localoffer.http import fetch
-
-    seen: list[str] = []
-
+@contextmanager
+def _local_server(body: bytes, seen: list[str] | None = None) -> Iterator[int]:
+    """A real HTTP server on 127.0.0.1 answering every GET with *body* (paths into *seen*);
+    yields its port."""
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's name
-            seen.append(self.path)
+            if seen is not None:
+                seen.append(self.path)
             self.send_response(200)
             self.end_headers()
-            self.wfile.write(b"{}")
+            self.wfile.write(body)
 
         def log_message(self, *args):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    real = socket.getaddrinfo
-    answers = iter(["93.184.216.34", "127.0.0.1", "127.0.0.1", "127.0.0.1"])
-
-    def rebinding(host, *args, **kwargs):  # a hostile DNS server, answer by answer
-        if host == "rebind.test":
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     try:
-        with pytest.raises(HarvestError, match=r"rebind\.test is a loopback address \(127\.0\.0\.1\)"):
-            fetch(f"http://rebind.test:{port}/api/services", timeout=2, retries=0, allow=set())
+        yield server.server_address[1]
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_name_that_rebinds_to_loopback_after_the_check_is_refused_at_connect(monkeypatch):
+    """DNS rebinding: the name resolves to a public address when checked and to 127.0.0.1 when
+    the socket is opened. A real local server stands behind 127.0.0.1 and must see nothing."""
+    from localoffer.http import fetch
+
+    seen: list[str] = []
+    real = socket.getaddrinfo
+    answers = iter(["93.184.216.34", "127.0.0.1", "127.0.0.1", "127.0.0.1"])
+    with _local_server(b"{}", seen) as port:
+        def rebinding(host, *args, **kwargs):  # a hostile DNS server, answer by answer
+            if host == "rebind.test":
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+            return real(host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+        with pytest.raises(HarvestError, match=r"rebind\.test is a loopback address \(127\.0\.0\.1\)"):
+            fetch(f"http://rebind.test:{port}/api/services", timeout=2, retries=0, allow=set())
     assert seen == []
 
 
 def test_the_connect_time_check_lets_an_allow_listed_loopback_host_through():
-    import http.server
-    import threading
-
     from localoffer.http import fetch
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b'{"ok": true}')
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with _local_server(b'{"ok": true}') as port:
         response = fetch(f"http://127.0.0.1:{port}/x", timeout=2, retries=0,
                          allow={f"127.0.0.1:{port}"})
-    finally:
-        server.shutdown()
-        server.server_close()
     assert response.json() == {"ok": True}
