@@ -1,0 +1,109 @@
+"""An incremental validation and its publish by difference leave exactly what a full run from
+scratch leaves.
+
+One store is validated and published in full, then changed step by step (one service edited,
+one service deleted, the authority profile edited), and after each step validated
+incrementally and published. Each time, a second store is built from scratch from the same
+input files and validated in full: the stored validation graphs (results, verdict and DQV
+measurements; the creation times aside) and the results must be equal."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from localoffer.ingest.pipeline import ingest
+
+from localoffer import namespaces as ns
+from localoffer.config import load_settings
+from localoffer.store import open_store
+from localoffer.validation import publish_report, validate_store
+
+from ..conftest import BASE, SAMPLES
+
+CODE = "E06000023"  # Bristol: the example profile is written for it
+FEED = SAMPLES / "bristol-services-2024-12.json"
+PROFILE = SAMPLES / "profiles" / "example-complete.yaml"
+SERVICES = 250  # the first services of the feed: enough records sharing organisations and places
+
+
+def _build(folder, feed, profile):
+    settings = load_settings({"store": str(folder / "store"), "base_uri": BASE}, environ={})
+    store = open_store(settings)
+    ingest(store, settings, str(feed), authority=CODE)
+    ingest(store, settings, str(profile), authority=CODE)
+    return store, settings
+
+
+def _graph(store, settings) -> set[tuple[str, str, str]]:
+    graph = ns.graph_iri(settings.base, "validation", CODE)
+    rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    out = {
+        (str(r["s"]), str(r["p"]), str(r["o"]))
+        for r in rows
+        if not str(r["p"]).endswith(("/created>", "/date>"))
+    }
+    assert out, "nothing stored"
+    return out
+
+
+def _rows(result) -> list[tuple]:
+    return sorted(f.key + (f.record, f.record_name or "", f.severity) for f in result.findings)
+
+
+def _from_scratch(folder, feed, profile):
+    store, settings = _build(folder, feed, profile)
+    try:
+        result = validate_store(store, settings, authority=CODE, workers=1, incremental=False)
+        assert result.stats["mode"] == "full"
+        publish_report(store, settings, result)
+        return result, _graph(store, settings)
+    finally:
+        store.close()
+
+
+def test_incremental_publish_equals_a_full_run_from_scratch(tmp_path):
+    records = json.loads(FEED.read_text(encoding="utf-8"))[:SERVICES]
+    feed, profile = tmp_path / "feed.json", tmp_path / "profile.yaml"
+    feed.write_text(json.dumps(records), encoding="utf-8")
+    profile.write_text(PROFILE.read_text(encoding="utf-8"), encoding="utf-8")
+    store, settings = _build(tmp_path / "live", feed, profile)
+    try:
+        first = validate_store(store, settings, authority=CODE, workers=1)
+        publish_report(store, settings, first)
+        before = _graph(store, settings)
+
+        def one_service_changed():
+            records[10]["url"] = "not a web address"
+            feed.write_text(json.dumps(records), encoding="utf-8")
+            ingest(store, settings, str(feed), authority=CODE)
+
+        def one_service_deleted():
+            del records[20]
+            feed.write_text(json.dumps(records), encoding="utf-8")
+            ingest(store, settings, str(feed), authority=CODE)
+
+        def profile_changed():
+            data = yaml.safe_load(PROFILE.read_text(encoding="utf-8"))
+            data["information"] = [i for i in data["information"] if "complaints" not in i["items"]]
+            profile.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+            ingest(store, settings, str(profile), authority=CODE)
+
+        for step, change in enumerate((one_service_changed, one_service_deleted, profile_changed)):
+            change()
+            incremental = validate_store(store, settings, authority=CODE, workers=2)
+            assert incremental.stats["mode"] == "incremental", change.__name__
+            assert incremental.stats["revalidated"] < SERVICES // 4, change.__name__
+            publish_report(store, settings, incremental)
+            stored = _graph(store, settings)
+            full, scratch = _from_scratch(tmp_path / f"scratch{step}", feed, profile)
+            assert _rows(incremental) == _rows(full), change.__name__
+            assert incremental.counts == full.counts and incremental.records == full.records
+            assert incremental.completeness == full.completeness, change.__name__
+            assert stored == scratch, change.__name__
+            assert stored != before, change.__name__  # each step changed the report
+            before = stored
+        assert any(f.value == "not a web address" for f in incremental.findings)
+        assert any("complaint" in f.shape.lower() for f in incremental.findings)
+    finally:
+        store.close()
