@@ -24,7 +24,7 @@ from localoffer.resources import data_files
 from localoffer.store import Store
 from localoffer.validation.core import Finding
 
-VERSION = 2
+VERSION = 3
 _PACKED = "zlib+base64:"  # the stored form: the JSON compressed (a few MB of text is slow to store)
 _LEVELS = 4  # links followed backwards from a changed node to the records that depend on it
 
@@ -172,25 +172,26 @@ def partial_construct(settings: Settings, code: str | None, roots: list[str]) ->
 
 # -- stored form ------------------------------------------------------------------------------
 
-_FIELDS = (
-    "shape",
-    "severity",
-    "focus",
-    "record",
-    "record_name",
-    "path",
-    "value",
-    "message",
-    "focus_term",
-    "value_term",
-    "path_term",
-    "component",
-)
-
-
 def encode(state: State, records: dict[str, str], by_record: dict[str, list[Finding]]) -> str:
-    """The cache as compressed JSON, as stored."""
-    findings = {r: [[getattr(f, n) for n in _FIELDS] for f in fs] for r, fs in by_record.items() if fs}
+    """The cache as compressed JSON, as stored. What findings share (rule, severity, path,
+    message, constraint component) is kept once in a table; each finding keeps its focus node,
+    value and record, with the usual cases (the focus is an IRI, the value is the focus, the
+    record is the one owning the finding) written as 0."""
+    kinds: dict[tuple[Any, ...], int] = {}
+    findings: dict[str, list[list[Any]]] = {}
+    for record, fs in by_record.items():
+        rows = []
+        for f in fs:
+            kind = (f.shape, f.severity, f.path, f.message, f.path_term, f.component)
+            k = kinds.setdefault(kind, len(kinds))
+            focus_term: Any = 0 if f.focus_term == ("iri", f.focus) else f.focus_term
+            value_term: Any = (
+                0 if f.value_term is None else 1 if f.value_term == f.focus_term else f.value_term
+            )
+            rows.append([k, f.focus, 0 if f.record == record else f.record, f.record_name, f.value,
+                         focus_term, value_term])
+        if rows:
+            findings[record] = rows
     text = json.dumps(
         {
             "version": VERSION,
@@ -199,6 +200,7 @@ def encode(state: State, records: dict[str, str], by_record: dict[str, list[Find
             "digests": state.digests,
             "fingerprint": state.fingerprint,
             "records": records,
+            "kinds": list(kinds),
             "findings": findings,
         },
         separators=(",", ":"),
@@ -214,15 +216,23 @@ def decode(text: str) -> Cache | None:
     data = json.loads(zlib.decompress(base64.b64decode(text[len(_PACKED) :])).decode("utf-8"))
     if data.get("version") != VERSION:
         return None
+    kinds = [
+        (shape, severity, path, message, None if path_term is None else tuple(path_term), component)
+        for shape, severity, path, message, path_term, component in data["kinds"]
+    ]
     findings = {}
     for record, rows in data["findings"].items():
         out = []
-        for row in rows:
-            values = dict(zip(_FIELDS, row, strict=True))
-            for n in ("focus_term", "value_term", "path_term"):
-                if values[n] is not None:
-                    values[n] = tuple(values[n])
-            out.append(Finding(**values))
+        for k, focus, owner, name, value, focus_term, value_term in rows:
+            shape, severity, path, message, path_term, component = kinds[k]
+            focus_t = ("iri", focus) if focus_term == 0 else tuple(focus_term)
+            out.append(
+                Finding(
+                    shape, severity, focus, owner or record, name, path, value, message, focus_t,
+                    None if value_term == 0 else focus_t if value_term == 1 else tuple(value_term),
+                    path_term, component,
+                )
+            )
         findings[record] = out
     return Cache(data["day"], data["shapes"], data["digests"], data["fingerprint"], data["records"], findings)
 

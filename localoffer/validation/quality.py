@@ -22,13 +22,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pyoxigraph as ox
-import rdflib
 from rdflib.namespace import SH
 from rdflib.term import URIRef
 
 from localoffer import namespaces as ns
-from localoffer.resources import data_files
-from localoffer.validation.core import Finding, Rule
+from localoffer.validation.core import Finding, Rule, shape_file_graphs
 
 DQV = "http://www.w3.org/ns/dqv#"
 METRIC = "https://w3id.org/localoffer/def/metric/"
@@ -41,11 +39,10 @@ _INTEGRITY = re.compile(r"-(dates-not-future|url-syntax)$")
 @functools.lru_cache(maxsize=1)
 def _shape_index() -> tuple[dict[str, str], frozenset[str]]:
     files, patterned = {}, set()
-    for entry in data_files("shapes", ".ttl"):
-        g = rdflib.Graph().parse(data=entry.read_text(encoding="utf-8"), format="turtle")
+    for stem, g in shape_file_graphs():
         for shape in g.subjects(SH.severity, None):
             if isinstance(shape, URIRef):
-                files[str(shape)] = entry.name.removesuffix(".ttl")
+                files[str(shape)] = stem
         patterned |= {str(s) for s in g.subjects(SH.pattern, None)}
     return files, frozenset(patterned)
 
