@@ -73,8 +73,8 @@ APP = textwrap.dedent('''
 
     class App(BaseApplication):
         def load_config(self):
-            options = {"bind": sys.argv[2], "workers": int(sys.argv[4]), "threads": int(sys.argv[5]), "worker_class": "gthread",
-                       "accesslog": None, "errorlog": "-"}
+            options = {"bind": sys.argv[2], "workers": int(sys.argv[4]), "threads": int(sys.argv[5]),
+                       "worker_class": "gthread", "accesslog": None, "errorlog": "-"}
             for key, value in options.items():
                 self.cfg.set(key, value)
             if "control_socket_disable" in self.cfg.settings:
@@ -129,7 +129,8 @@ def main() -> None:
     log(f"fixed body: {len(body)} bytes (a lookup's Turtle)")
     for kind in ("bare", "flask"):
         with floor_server(kind, work / "floor-body.ttl", work, args.workers, args.threads) as server:
-            figs[kind] = measure(server, [("GET", "/sparql", {"Accept": "text/turtle"})], args.duration, args.connections)
+            figs[kind] = measure(server, [("GET", "/sparql", {"Accept": "text/turtle"})],
+                                 args.duration, args.connections)
     with localoffer_server(store_dir, work, args.workers, args.threads, isolation=args.isolation) as ours:
         figs["ours"] = measure(ours, lookups, args.duration, args.connections)
     ox_rps = figs["oxigraph"]["rps"]
