@@ -172,6 +172,7 @@ def partial_construct(settings: Settings, code: str | None, roots: list[str]) ->
 
 # -- stored form ------------------------------------------------------------------------------
 
+
 def encode(state: State, records: dict[str, str], by_record: dict[str, list[Finding]]) -> str:
     """The cache as compressed JSON, as stored. What findings share (rule, severity, path,
     message, constraint component) is kept once in a table; each finding keeps its focus node,
@@ -188,8 +189,17 @@ def encode(state: State, records: dict[str, str], by_record: dict[str, list[Find
             value_term: Any = (
                 0 if f.value_term is None else 1 if f.value_term == f.focus_term else f.value_term
             )
-            rows.append([k, f.focus, 0 if f.record == record else f.record, f.record_name, f.value,
-                         focus_term, value_term])
+            rows.append(
+                [
+                    k,
+                    f.focus,
+                    0 if f.record == record else f.record,
+                    f.record_name,
+                    f.value,
+                    focus_term,
+                    value_term,
+                ]
+            )
         if rows:
             findings[record] = rows
     text = json.dumps(
@@ -228,9 +238,18 @@ def decode(text: str) -> Cache | None:
             focus_t = ("iri", focus) if focus_term == 0 else tuple(focus_term)
             out.append(
                 Finding(
-                    shape, severity, focus, owner or record, name, path, value, message, focus_t,
+                    shape,
+                    severity,
+                    focus,
+                    owner or record,
+                    name,
+                    path,
+                    value,
+                    message,
+                    focus_t,
                     None if value_term == 0 else focus_t if value_term == 1 else tuple(value_term),
-                    path_term, component,
+                    path_term,
+                    component,
                 )
             )
         findings[record] = out

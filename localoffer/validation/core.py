@@ -89,9 +89,9 @@ class Finding:
     path_term: tuple[str, ...] | None = None
     component: str = ""
 
-    @property
+    @functools.cached_property
     def key(self) -> tuple[Any, ...]:
-        """What makes two findings the same result (for merging focus sets)."""
+        """What makes two findings the same result (for merging focus sets); computed once."""
         return (self.shape, self.focus_term, self.path_term, self.value_term, self.component, self.message)
 
 

@@ -56,6 +56,16 @@ def result_iri(graph: str, f: Finding) -> str:
     return f"{graph}#result-{digest}"
 
 
+def path_nodes(graph: str, shape: str) -> list[str]:
+    """The IRIs of the stored copy of *shape*'s complex path in the report *graph*."""
+    path = load_shapes().value(URIRef(shape), SH.path)
+    if path is None or isinstance(path, URIRef):
+        return []
+    out: list[ox.Triple] = []
+    _copy_path(load_shapes(), path, out, f"{graph}#path-{shape.rsplit('#', 1)[-1]}", [0])
+    return sorted({t.subject.value for t in out if isinstance(t.subject, ox.NamedNode)})
+
+
 def report_triples(
     result: ValidationResult, *, base: str | None = None, only: Iterable[Finding] | None = None
 ) -> list[ox.Triple]:
