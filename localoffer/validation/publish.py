@@ -55,6 +55,31 @@ def publish_report(store: Store, settings: Settings, result: ValidationResult) -
         body = ox.serialize(report_triples(result, base=settings.base), format=ox.RdfFormat.N_TRIPLES)
         updates = []
     meta = ns.graph_iri(settings.base, "meta")
+    kept_cache = None
+    if state is not None and state.complete and result.authority:
+        kept_cache = vcache.write(store, result.authority, state, records, by_record)
+    try:
+        _write(store, settings, result, graph, meta, kept_cache, body, updates, touched)
+    except BaseException:
+        if kept_cache is not None:
+            kept_cache.discard()
+        raise
+    if kept_cache is not None:
+        kept_cache.keep()
+    return graph
+
+
+def _write(
+    store: Store,
+    settings: Settings,
+    result: ValidationResult,
+    graph: str,
+    meta: str,
+    kept_cache: vcache.Written | None,
+    body: bytes,
+    updates: list[str],
+    touched: set[str] | None,
+) -> None:
     with store.write() as session:
         if touched is not None:  # what changes is counted, not the whole graph (~0.15 s each)
             touched |= _measurements(session, graph)
@@ -70,16 +95,14 @@ def publish_report(store: Store, settings: Settings, result: ValidationResult) -
         session.load(graph, body, "nt")
         session.update(vcache.forget_statement(settings, result.authority))
         kept = 0
-        if state is not None and state.complete and result.authority:
-            text = vcache.encode(state, records, by_record)
-            session.load(meta, vcache.as_ntriples(settings, result.authority, text), "nt")
+        if kept_cache is not None:
+            session.load(meta, vcache.as_ntriples(settings, result.authority, kept_cache.text), "nt")
             kept = 1
         # Reports and the cache are read by no derived table (text index, facets, counts but
         # the triple count): without this, every publish rebuilt those tables for all graphs.
         after = _count(session, graph) if touched is None else _count_subjects(session, graph, touched)
         session.prepare(graph, Neutral(after - before))
         session.prepare(meta, Neutral(kept - cached))
-    return graph
 
 
 def _count(session: WriteSession, graph: str, subject_predicate: str = "?s ?p") -> int:
