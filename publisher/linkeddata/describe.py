@@ -31,6 +31,9 @@ MAX_ROUNDS = 5
 MAX_TRIPLES = 5000
 MAX_INVERSE = 200
 LABEL_CACHE_SIZE = 20000
+# Pairs pointing at the subject that the first round brings (more: asked again when needed).
+INVERSE_FETCH = MAX_INVERSE + 64
+LABEL_OFFSET = 1 << 20  # row numbers from here on are labels, below are subjects of a round
 
 
 @dataclass
@@ -108,82 +111,160 @@ class LabelCache:
                 entries.pop(key, None)
 
 
-def describe(store: Store, subject: str, *, inverse: bool = True,
-             labels: LabelCache | None = None) -> Description:
+def describe(store: Any, subject: str, *, inverse: bool = True, labels: LabelCache | None = None,
+             version: str | None = None) -> Description:
     """The concise bounded description of *subject* with labels (see the module docstring);
-    with *labels*, label lookups go through that cache of the store's current version."""
+    with *labels*, label lookups go through that cache of the store's version (*version*,
+    asked of the store when not given).
+
+    One query per round of owned nodes (two or three for a service): the first also brings
+    the resources pointing at the subject, each later one the labels of what the previous
+    round linked to; a last query only for labels still missing (usually none once shared
+    terms are cached). Rows name their subject by a small number rather than its IRI, since
+    the engine decodes every term of every row from the store and that dominates the cost."""
+    store = pin(store)
     desc = Description(subject)
-    seen_triples: set[ox.Triple] = set()
+    entries = labels.view(version or store.version()) if labels is not None else {}
+    fetched: dict[str, list[tuple[str, Any]]] = {}
+    seen: set[ox.Triple] = set()
     visited: set[str] = set()
-    frontier = [subject]
-    for _ in range(MAX_ROUNDS):
+    frontier, pending = [subject], []
+    pairs: list[tuple[Any, Any]] | None = None
+    for n in range(MAX_ROUNDS):
         if not frontier or len(desc.triples) >= MAX_TRIPLES:
             break
         visited.update(frontier)
-        found = _round(store, frontier)
-        next_frontier: list[str] = []
-        for s, triples in found.items():
-            types = {t.object.value for t in triples if t.predicate.value == RDF_TYPE}
-            if s != subject and types & TOP_LEVEL:
-                continue
-            for t in triples:
-                if t in seen_triples:
-                    continue
-                seen_triples.add(t)
-                desc.triples.append(t)
-                o = t.object
-                if isinstance(o, ox.NamedNode) and o.value not in visited \
-                        and t.subject == ox.NamedNode(s) and owns(subject, o, t.predicate.value):
-                    next_frontier.append(o.value)
-        frontier = list(dict.fromkeys(next_frontier))
+        ask = [i for i in dict.fromkeys(pending)
+               if i not in visited and i not in entries and i not in fetched]
+        found, got_pairs = _round(store, frontier, ask, fetched, inverse=inverse and n == 0)
+        if n == 0:
+            pairs = got_pairs
+        frontier, pending = _take(desc, found, seen, visited)
+        pending += [s.value for s, _ in got_pairs or ()]
     if inverse and desc.triples:
-        _inverse(store, desc)
-    _labels(store, desc, labels)
+        _inverse(store, desc, pairs)
+    _labels(store, desc, labels, entries, fetched)
     return desc
 
 
-def _round(store: Store, subjects: list[str]) -> dict[str, list[ox.Triple]]:
-    """The triples of *subjects*, with blank-node objects followed two levels down."""
+def _take(desc: Description, found: dict[str, list[ox.Triple]], seen: set[ox.Triple],
+          visited: set[str]) -> tuple[list[str], list[str]]:
+    """Add a round's triples to *desc*; the owned nodes to ask for next, and the IRIs met
+    that need a label (things of their own are not swallowed: they only get a label)."""
+    owned: list[str] = []
+    pending: list[str] = []
+    for s, triples in found.items():
+        if s != desc.subject and any(t.predicate.value == RDF_TYPE and t.object.value in TOP_LEVEL
+                                     for t in triples):
+            pending.append(s)
+            continue
+        for t in triples:
+            if t in seen:
+                continue
+            seen.add(t)
+            desc.triples.append(t)
+            pending.append(t.predicate.value)
+            o = t.object
+            if isinstance(o, ox.NamedNode) and o.value not in visited:
+                if t.subject.value == s and owns(desc.subject, o, t.predicate.value):
+                    owned.append(o.value)
+                else:
+                    pending.append(o.value)
+    return list(dict.fromkeys(owned)), pending
+
+
+def pin(store: Any) -> Any:
+    """A view of *store* fixed to the version published now, when the backend has one (every
+    query of a document then reads one version, and no query re-checks which is current)."""
+    pinned = getattr(store, "pinned", None)
+    return pinned() if pinned else store
+
+
+def _numbered(var: str, iris: list[str], offset: int) -> str:
+    """`VALUES (?var ?i) { (<a> 0) (<b> 1) }`: rows then carry the number ?i, not the IRI
+    (the engine decodes every projected term of every row from the store: that is the cost)."""
+    rows = " ".join(f"({ox.NamedNode(iri)} {offset + j})" for j, iri in enumerate(iris))
+    return f"VALUES (?{var} ?i) {{ {rows} }}"
+
+
+def _round(store: Any, subjects: list[str], label_iris: list[str], fetched: dict[str, list[tuple[str, Any]]],
+           *, inverse: bool) -> tuple[dict[str, list[ox.Triple]], list[tuple[Any, Any]] | None]:
+    """One query: the triples of *subjects* (with blank-node objects followed two levels down),
+    the label candidates of *label_iris* (into *fetched*) and, with *inverse*, the first
+    INVERSE_FETCH (resource, property) pairs pointing at the first subject."""
+    nodes = [ox.NamedNode(s) for s in subjects]
     out: dict[str, list[ox.Triple]] = {s: [] for s in subjects}
-    plain = f"SELECT ?s ?p ?o WHERE {{ {values_block('s', subjects)} ?s ?p ?o }}"
-    rows = list(_tuples(store, plain))
-    if not any(isinstance(row[2], ox.BlankNode) for row in rows):
-        # The usual case (the ingest mints IRIs for sub-objects): one cheap lookup is enough.
-        for s, p, o in rows:
-            out[s.value].append(ox.Triple(s, p, o))
-        return out
-    # Blank nodes cannot be named in a later query, so they are followed in this one.
+    if len(subjects) == 1:
+        branches = [f"{{ {nodes[0]} ?p ?o BIND(0 AS ?i) }}"]
+    else:
+        branches = [f"{{ {_numbered('s', subjects, 0)} ?s ?p ?o }}"]
+    if label_iris:
+        branches.append(_label_branch(label_iris, LABEL_OFFSET))
+    if inverse:
+        branches.append(f"""{{ {{ SELECT DISTINCT ?p ?o WHERE {{ ?o ?p {nodes[0]} FILTER(isIRI(?o)) }}
+                              ORDER BY ?p ?o LIMIT {INVERSE_FETCH + 1} }} BIND(-1 AS ?i) }}""")
+    query = f"SELECT ?i ?p ?o WHERE {{ {' UNION '.join(branches)} }}"
+    pairs: list[tuple[Any, Any]] | None = [] if inverse else None
+    blank = False
+    for i, p, o in _rows(store, query, ("i", "p", "o")):
+        k = int(i.value)
+        if k >= LABEL_OFFSET:
+            fetched.setdefault(label_iris[k - LABEL_OFFSET], []).append((p.value, o))
+        elif k < 0:
+            pairs.append((o, p))  # type: ignore[union-attr]
+        else:
+            blank = blank or isinstance(o, ox.BlankNode)
+            out[subjects[k]].append(ox.Triple(nodes[k], p, o))
+    for iri in label_iris:
+        fetched.setdefault(iri, [])
+    if pairs:
+        pairs.sort(key=lambda sp: (sp[1].value, sp[0].value))
+    return (_round_with_blank_nodes(store, subjects) if blank else out), pairs
+
+
+def _round_with_blank_nodes(store: Any, subjects: list[str]) -> dict[str, list[ox.Triple]]:
+    """The triples of *subjects* with blank-node objects followed two levels down: blank nodes
+    cannot be named in a later query, so they are followed in this one."""
+    out: dict[str, list[ox.Triple]] = {s: [] for s in subjects}
     query = f"""SELECT ?s ?p ?o ?p2 ?o2 ?p3 ?o3 WHERE {{
       {values_block('s', subjects)}
       ?s ?p ?o .
       OPTIONAL {{ FILTER(isBlank(?o)) ?o ?p2 ?o2 .
                  OPTIONAL {{ FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 }} }}
     }}"""
-    for row in store.select(query):
-        s = row["s"]
-        out[s.value].append(ox.Triple(s, row["p"], row["o"]))
-        if "p2" in row:
-            out[s.value].append(ox.Triple(row["o"], row["p2"], row["o2"]))
-        if "p3" in row:
-            out[s.value].append(ox.Triple(row["o2"], row["p3"], row["o3"]))
+    for s, p, o, p2, o2, p3, o3 in _rows(store, query, ("s", "p", "o", "p2", "o2", "p3", "o3")):
+        out[s.value].append(ox.Triple(s, p, o))
+        if p2 is not None:
+            out[s.value].append(ox.Triple(o, p2, o2))
+        if p3 is not None:
+            out[s.value].append(ox.Triple(o2, p3, o3))
     return out
 
 
-def _inverse(store: Store, desc: Description) -> None:
-    """Up to MAX_INVERSE resources pointing at the subject; counts per property. One query
-    brings every pointing (subject, property) pair when there are few (the usual case); the
-    counts are a second query only when there are more."""
+def _label_branch(iris: list[str], offset: int) -> str:
+    """A UNION branch giving rows (offset + j, label property, label) for IRI number j.
+    FILTER IN rather than a second VALUES: Oxigraph would join the two VALUES blocks first
+    and look up every pair (several times slower)."""
+    props = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+    return f"{{ {_numbered('x', iris, offset)} ?x ?p ?o FILTER(?p IN ({props})) }}"
+
+
+def _inverse(store: Any, desc: Description, pairs: list[tuple[Any, Any]] | None) -> None:
+    """Up to MAX_INVERSE resources pointing at the subject; counts per property. The first
+    round brought the pointing (subject, property) pairs when there are few (the usual case);
+    the counts are a further query only when there are more."""
     target = ox.NamedNode(desc.subject)
     owned = desc.owned_iris()
     limit = MAX_INVERSE + len(owned)
-    pairs = [(row[0], row[1]) for row in _tuples(store,
-        f"""SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }}
-            ORDER BY ?p ?s LIMIT {limit + 1}""")]
+    if pairs is None or (len(pairs) > INVERSE_FETCH and limit > INVERSE_FETCH):
+        pairs = [(s, p) for s, p in _rows(store,
+            f"""SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }}
+                ORDER BY ?p ?s LIMIT {limit + 1}""", ("s", "p"))]
     if len(pairs) > limit:
         counts = f"""SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }}
                      GROUP BY ?p"""
-        for row in store.select(counts):
-            desc.inverse_counts[row["p"].value] = int(row["n"].value)
+        for p, n in _rows(store, counts, ("p", "n")):
+            desc.inverse_counts[p.value] = int(n.value)
         pairs = pairs[:limit]
     else:
         for _, p in pairs:
@@ -191,10 +272,12 @@ def _inverse(store: Store, desc: Description) -> None:
     desc.inverse = [ox.Triple(s, p, target) for s, p in pairs if s.value not in owned][:MAX_INVERSE]
 
 
-def _labels(store: Store, desc: Description, cache: LabelCache | None = None) -> None:
+def _labels(store: Any, desc: Description, cache: LabelCache | None,
+            entries: dict[str, list[tuple[str, Any]]], fetched: dict[str, list[tuple[str, Any]]]) -> None:
     """Labels (English or untagged first) of the IRIs the document mentions. The subject and
     the nodes it owns are labelled from their own triples (the document has all of them);
-    the rest are looked up (through *cache* when given)."""
+    the rest come from *entries* (the cache), from *fetched* (asked along with the rounds)
+    or from a last query."""
     iris: set[str] = set()
     for t in desc.triples + desc.inverse:
         iris.add(t.predicate.value)
@@ -209,20 +292,22 @@ def _labels(store: Store, desc: Description, cache: LabelCache | None = None) ->
                 and isinstance(t.object, ox.Literal):
             candidates.setdefault(t.subject.value, []).append((t.predicate.value, t.object))
     described = desc.owned_iris()
-    entries = cache.view(store.version()) if cache is not None else {}
+    found: dict[str, list[tuple[str, Any]]] = {}
     for iri in iris - described:
         known = entries.get(iri)
+        if known is None:
+            known = fetched.get(iri)
+            if known is not None:
+                found[iri] = known
         if known is not None:
             candidates[iri] = known
     wanted = sorted(iris - described - candidates.keys())
-    found: dict[str, list[tuple[str, Any]]] = {i: [] for i in wanted}
-    props = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
     for chunk in _chunks(wanted, 400):
-        # FILTER IN rather than a second VALUES: Oxigraph would join the two VALUES blocks
-        # first and look up every pair (several times slower).
-        query = f"SELECT ?x ?p ?l WHERE {{ {values_block('x', chunk)} ?x ?p ?l FILTER(?p IN ({props})) }}"
-        for x, p, label in _tuples(store, query):
-            found[x.value].append((p.value, label))
+        query = f"SELECT ?i ?p ?o WHERE {_label_branch(chunk, 0)}"
+        for iri in chunk:
+            found[iri] = []
+        for i, p, label in _rows(store, query, ("i", "p", "o")):
+            found[chunk[int(i.value)]].append((p.value, label))
     if cache is not None:
         cache.add(entries, found)
     candidates.update(found)
@@ -236,14 +321,14 @@ def _labels(store: Store, desc: Description, cache: LabelCache | None = None) ->
                 desc.labels[iri] = label.value
 
 
-def _tuples(store: Any, sparql: str) -> Iterator[Any]:
-    """SELECT rows indexed by position (every variable bound): the engine's own solutions when
-    *store* is a Store (no dict per row), else tuples made from its `select` dicts."""
+def _rows(store: Any, sparql: str, names: tuple[str, ...]) -> Iterator[Any]:
+    """SELECT rows as tuples in the order of *names* (None where unbound): the engine's own
+    solutions when *store* is a Store (no dict per row), else tuples made from its `select`."""
     if isinstance(store, Store):
         yield from store.query(sparql)
     else:
         for row in store.select(sparql):
-            yield tuple(row.values())
+            yield tuple(row.get(n) for n in names)
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

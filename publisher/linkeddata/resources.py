@@ -56,7 +56,7 @@ def document(kind: str, ident: str) -> Response:
     if cached is not None:
         return cached
     try:
-        desc = describe(store(), iri, labels=label_cache())
+        desc = describe(store(), iri, labels=label_cache(), version=version)
     except ValueError:
         desc = None
     if desc is None or not desc.found:

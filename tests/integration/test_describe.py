@@ -1,16 +1,21 @@
 """The description behind every resource document (publisher/linkeddata/describe.py): the label
 cache gives what uncached lookups give, follows the data version and stays bounded; inverse
-links are counted right whether they come in the one query or need the COUNT query."""
+links are counted right whether they come in the one query or need the COUNT query; the
+remote stores give the same description as the embedded one; one query per round."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 from localoffer.publisher.linkeddata import describe as describing
 from localoffer.publisher.linkeddata.describe import Description, LabelCache, describe
+from rdflib.compare import isomorphic
 
+from localoffer.config import load_settings
 from localoffer.store import Store, open_store
 
 from ..ldfixtures import (
@@ -101,3 +106,113 @@ def test_inverse_counts_past_the_one_query(store: Store, monkeypatch: pytest.Mon
     assert many.inverse_counts == truth
     assert len(many.inverse) == 1
     assert isinstance(many.inverse[0].subject, ox.NamedNode)
+
+
+# -- the same description from every backend ----------------------------------------------------
+# A service whose parts are blank nodes (as RDF sources may have them): the description follows
+# them two levels down in the query that finds them.
+BLANK_SERVICE = f"{B}/id/service/blank-nodes"
+BLANK_TTL = f"""@prefix schema: <https://schema.org/> .
+<{BLANK_SERVICE}> a schema:Service ; schema:name "Blank node service" ;
+    schema:offers [ a schema:Offer ; schema:name "Session" ;
+                    schema:priceSpecification [ schema:price 3.5 ; schema:priceCurrency "GBP" ] ] ;
+    schema:provider <{B}/id/organization/{ORG_SHARED}> .
+""".encode()
+BLANK_GRAPH = f"{B}/graph/source/blank-nodes"
+
+
+def copy_store(source: Store, target: Store) -> None:
+    """Every named graph of *source* into *target*, as it is (same IRIs, same change records)."""
+    with target.write() as session:
+        for graph in source.named_graphs():
+            out = io.BytesIO()
+            source.dump(out, "nt", graph)
+            session.load(graph, out.getvalue(), "nt")
+
+
+def same(here: Description, there: Description) -> bool:
+    """The same document: isomorphic triples and inverse links (blank nodes aside; rdflib reads
+    literals by their value, so Virtuoso's "1" is "true"), the same counts, and the same labels
+    -- plus, from Virtuoso, labels its own system graphs give W3C terms (owl:sameAs)."""
+    def graph(desc: Description) -> rdflib.Graph:
+        data = ox.serialize(desc.triples + desc.inverse, format=ox.RdfFormat.N_TRIPLES)
+        return rdflib.Graph().parse(data=data, format="nt")
+    extra = there.labels.keys() - here.labels.keys()
+    return isomorphic(graph(here), graph(there)) and here.inverse_counts == there.inverse_counts \
+        and all(there.labels[i] == text for i, text in here.labels.items()) \
+        and not any(i.startswith(BASE) for i in extra)
+
+
+def reference_copy(store: Store, backend_store: Store, folder: Path) -> Store:
+    """*store* (with the blank-node service added) copied into *backend_store*, and an embedded
+    store holding what the backend then holds (Virtuoso rewrites some literals: booleans as 1,
+    WKT as its own geometry type)."""
+    with store.write() as session:
+        session.load(BLANK_GRAPH, BLANK_TTL, "ttl")
+    copy_store(store, backend_store)
+    reference = open_store(load_settings({"store": str(folder), "base_uri": BASE}, environ={}))
+    copy_store(backend_store, reference)
+    return reference
+
+
+@pytest.mark.server
+def test_every_backend_gives_the_same_description(store: Store, backend_store: Store, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The queries of describe() run on the remote stores as on the embedded one: same triples,
+    labels, inverse links and counts (with the counts' own query too)."""
+    reference = reference_copy(store, backend_store, tmp_path / "back")
+    for subject in SUBJECTS:
+        here, there = describe(reference, subject, labels=LabelCache()), describe(backend_store, subject)
+        assert here.triples and same(here, there), subject
+    monkeypatch.setattr(describing, "MAX_INVERSE", 1)
+    authority = f"{B}/id/authority/{BRISTOL}"
+    assert same(describe(reference, authority), describe(backend_store, authority))
+    reference.close()
+
+
+@pytest.mark.server
+def test_blank_nodes_are_followed_on_every_backend(store: Store, backend_store: Store,
+                                                   tmp_path: Path) -> None:
+    """Blank-node parts come with their subject, two levels down, from every backend."""
+    reference = reference_copy(store, backend_store, tmp_path / "back")
+    here = describe(reference, BLANK_SERVICE)
+    price = [t for t in here.triples if t.predicate.value == "https://schema.org/price"]
+    assert len(price) == 1 and isinstance(price[0].subject, ox.BlankNode)
+    assert here.labels[f"{B}/id/organization/{ORG_SHARED}"] == "Sunrise Play Trust"
+    try:
+        there = describe(backend_store, BLANK_SERVICE)
+    except SyntaxError as exc:
+        if getattr(getattr(backend_store, "endpoints", None), "kind", "") == "virtuoso":
+            pytest.xfail(f"localoffer/store/remote.py cannot read Virtuoso's blank node ids "
+                         f"(nodeID://...) in SELECT results: {exc}")
+        raise
+    assert same(here, there)
+    reference.close()
+
+
+def test_one_query_per_round(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service's document takes one query per round of owned nodes (the inverse links and
+    the labels ride along), plus one for labels only while shared terms are not cached."""
+    asked: list[str] = []
+    rows = describing._rows
+
+    def counting(db, sparql, names):  # type: ignore[no-untyped-def]
+        asked.append(sparql)
+        return rows(db, sparql, names)
+
+    cache = LabelCache()
+    describe(store, SUBJECTS[0], labels=cache)
+    monkeypatch.setattr(describing, "_rows", counting)
+    desc = describe(store, SUBJECTS[0], labels=cache)
+    rounds = 1 + max(_depth(desc, t.subject.value) for t in desc.triples)
+    assert len(asked) == rounds
+    assert shape(desc) == shape(describe(store, SUBJECTS[0]))
+
+
+def _depth(desc: Description, node: str) -> int:
+    """How many owned links lead from the subject to *node*."""
+    if node == desc.subject:
+        return 0
+    parents = [t.subject.value for t in desc.triples if t.object == ox.NamedNode(node)
+               and isinstance(t.subject, ox.NamedNode) and t.subject.value != node]
+    return 1 + min(_depth(desc, p) for p in parents)
