@@ -18,7 +18,11 @@ graphs it changed; a service declared in two graphs has rows from both, counted 
   of councils and concepts (small; redone on every build).
 
 A graph that declares no services (vocabularies, taxonomies, extra RDF about other graphs'
-services) can change any service's facets, so writing one redoes every graph."""
+services) can change any service's facets, so writing one redoes every graph.
+
+Indexes are only those the writer (rows by graph; a service's graphs) and the bitsets' load
+(`facet` by name and value) use: searches filter in memory (`localoffer.searchsets`). Each
+index is copied with every version's file, so an unused one costs every write."""
 
 from __future__ import annotations
 
@@ -36,15 +40,15 @@ CREATE INDEX IF NOT EXISTS svc_sort ON svc(sortname, service);
 CREATE TABLE IF NOT EXISTS facet(service TEXT NOT NULL, graph TEXT NOT NULL, name TEXT NOT NULL,
     value TEXT NOT NULL, key TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS facet_value ON facet(name, value, service);
-CREATE INDEX IF NOT EXISTS facet_key ON facet(name, key, service);
-CREATE INDEX IF NOT EXISTS facet_service ON facet(service, name, value);
 CREATE INDEX IF NOT EXISTS facet_graph ON facet(graph);
+DROP INDEX IF EXISTS facet_key;
+DROP INDEX IF EXISTS facet_service;
 CREATE TABLE IF NOT EXISTS service_age(service TEXT NOT NULL, graph TEXT NOT NULL, amin REAL, amax REAL);
 CREATE INDEX IF NOT EXISTS service_age_service ON service_age(service);
 CREATE INDEX IF NOT EXISTS service_age_graph ON service_age(graph);
 CREATE TABLE IF NOT EXISTS service_hours(service TEXT NOT NULL, graph TEXT NOT NULL, day TEXT,
     opens TEXT, closes TEXT);
-CREATE INDEX IF NOT EXISTS service_hours_service ON service_hours(service);
+DROP INDEX IF EXISTS service_hours_service;
 CREATE INDEX IF NOT EXISTS service_hours_graph ON service_hours(graph);
 CREATE TABLE IF NOT EXISTS band(iri TEXT NOT NULL, bmin REAL NOT NULL, bmax REAL NOT NULL, shown INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS facet_label(value TEXT PRIMARY KEY, label TEXT);
