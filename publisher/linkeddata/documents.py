@@ -13,7 +13,7 @@ from localoffer import namespaces as ns
 from . import glance
 from .describe import Description
 from .formats import FORMATS, Format, NoAcceptableFormat, choose
-from .render import build_tree, schema_org, script_json, serialise, summary_of, title_of
+from .render import build_tree, schema_org, script_json, serialise, summary_of, title_of, tree_html
 from .site import alternates_link, href_for, not_acceptable
 from .vocab import label_for
 
@@ -98,9 +98,10 @@ def page_context(desc: Description, path: str, offers: tuple[Format, ...]) -> di
     groups = [{"iri": p, "label": INVERSE_LABELS.get(p) or f"Linked from: {label_for(p, desc.labels)}",
                "items": sorted(items, key=lambda i: i[0].lower()), "count": desc.inverse_counts.get(p, len(items))}
               for p, items in sorted(inverse.items(), key=lambda kv: INVERSE_LABELS.get(kv[0], "~" + kv[0]))]
+    tree = build_tree(desc, href_for)
     return {
         "title": title_of(desc), "summary": summary_of(desc), "iri": desc.subject,
-        "tree": build_tree(desc, href_for), "facts": glance.facts(desc, href_for), "inverse": groups,
+        "tree": tree, "details": tree_html(tree), "facts": glance.facts(desc, href_for), "inverse": groups,
         "alternates": [f for f in offers if f.key != "html"], "path": path,
         "jsonld": script_json(schema_org(desc)),
     }

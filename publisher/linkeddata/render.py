@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pyoxigraph as ox
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from localoffer import namespaces as ns
 
@@ -65,7 +65,7 @@ def to_jsonld(triples: list[ox.Triple]) -> dict[str, Any]:
 def script_json(data: Any) -> Markup:
     """JSON safe inside <script>: `<`, `>` and `&` are written as \\u escapes, so data can
     never close the element or open a comment."""
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False)  # no indent: the C encoder, several times faster
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
@@ -73,12 +73,13 @@ def script_json(data: Any) -> Markup:
 def schema_org(desc: Description) -> dict[str, Any]:
     """The subject as schema.org JSON-LD for search engines (schema: properties only)."""
     by_subject = _index(desc.triples)
+    parts = _part_keys(desc)
 
     def node(term: Any, depth: int) -> Any:
         if isinstance(term, ox.Literal):
             return term.value
         key = _key(term)
-        if depth > 4 or key not in by_subject or (depth and not _is_part(desc, term)):
+        if depth > 4 or key not in by_subject or (depth and not _is_part(desc, term, parts)):
             out: dict[str, Any] = {"@id": term.value}
             if term.value in desc.labels:
                 out["name"] = desc.labels[term.value]
@@ -109,9 +110,15 @@ def _key(term: Any) -> str:
     return term.value if isinstance(term, ox.NamedNode) else f"_:{term.value}"
 
 
-def _is_part(desc: Description, term: Any) -> bool:
+def _part_keys(desc: Description) -> set[str]:
+    """Keys of the terms that are parts of the subject: the objects it owns (see describe.owns)."""
+    return {_key(t.object) for t in desc.triples
+            if not isinstance(t.object, ox.Literal) and owns(desc.subject, t.object, t.predicate.value)}
+
+
+def _is_part(desc: Description, term: Any, parts: set[str]) -> bool:
     return isinstance(term, ox.BlankNode) or term.value.startswith((desc.subject + "-", desc.subject + "#")) \
-        or any(t.object == term and owns(desc.subject, term, t.predicate.value) for t in desc.triples)
+        or _key(term) in parts
 
 
 # -- the HTML tree -----------------------------------------------------------------------------
@@ -175,6 +182,7 @@ def safe_href(value: str) -> str | None:
 def build_tree(desc: Description, href_for: Any, *, skip: frozenset[str] = frozenset()) -> NodeView:
     """The subject as a NodeView: labelled properties, owned parts nested, links to the rest."""
     by_subject = _index(desc.triples)
+    parts = _part_keys(desc)
     labels = desc.labels
 
     def view(term: Any, depth: int, path: frozenset[str]) -> NodeView:
@@ -204,7 +212,7 @@ def build_tree(desc: Description, href_for: Any, *, skip: frozenset[str] = froze
             note = term.language if term.language and term.language not in ("en", "en-gb") else ""
             return Value(text, href, note)
         key = _key(term)
-        if key in by_subject and key not in path and depth < 6 and _is_part(desc, term):
+        if key in by_subject and key not in path and depth < 6 and _is_part(desc, term, parts):
             return Value(node=view(term, depth + 1, path))
         if isinstance(term, ox.BlankNode):
             return Value("(blank node)")
@@ -212,6 +220,49 @@ def build_tree(desc: Description, href_for: Any, *, skip: frozenset[str] = froze
                      else _readable_iri(term.value, labels), href_for(term.value))
 
     return view(ox.NamedNode(desc.subject), 0, frozenset())
+
+
+def tree_html(node: NodeView) -> Markup:
+    """The HTML of a NodeView: what the `node` macro of ld/_macros.html writes, character for
+    character, made here because the macro's calls cost more than the rest of the page."""
+    out: list[str] = ['<dl class="props">']
+    _node_html(node, out)
+    return Markup("".join(out))
+
+
+def _node_html(node: NodeView, out: list[str]) -> None:
+    if node.types:
+        out.append("<dt>Type</dt><dd>")
+        for t in node.types:
+            text = escape(t.text)
+            out.append(f'<span class="tag"><a href="{escape(t.href)}">{text}</a></span>' if t.href
+                       else f'<span class="tag">{text}</span>')
+        out.append("</dd>")
+    for row in node.rows:
+        out.append(f"\n<dt>{escape(row.label)}</dt>\n<dd>")
+        if len(row.values) == 1:
+            _value_html(row.values[0], out)
+        else:
+            out.append("<ul>")
+            for v in row.values:
+                out.append("<li>")
+                _value_html(v, out)
+                out.append("</li>")
+            out.append("</ul>")
+        out.append("</dd>")
+    out.append("\n</dl>")
+
+
+def _value_html(value: Value, out: list[str]) -> None:
+    if value.node:
+        out.append('<dl class="props">')
+        _node_html(value.node, out)
+        return
+    text = escape(value.text)
+    out.append(f'<a href="{escape(value.href)}">{text}</a>' if value.href
+               else f'<span class="text">{text}</span>')
+    if value.note:
+        out.append(f' <span class="meta">({escape(value.note)})</span>')
 
 
 def _readable_iri(iri: str, labels: dict[str, str]) -> str:
