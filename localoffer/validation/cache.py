@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import marshal
+import operator
 import os
 import re
 import secrets
@@ -355,7 +356,8 @@ def write(
     folder = cache_dir(store)
     if folder is None:
         return Written(encode(state, records, by_record))
-    rows = {r: [tuple(getattr(f, n) for n in _FIELDS) for f in fs] for r, fs in by_record.items() if fs}
+    row = operator.attrgetter(*_FIELDS)
+    rows = {r: [row(f) for f in fs] for r, fs in by_record.items() if fs}
     data = (
         VERSION,
         sys.version_info[:2],

@@ -88,7 +88,9 @@ class NotCompiled(Exception):
 class Index:
     """An authority's triples by subject and by object (pyoxigraph terms)."""
 
-    def __init__(self, triples: Iterable[Any]) -> None:
+    def __init__(self, triples: Iterable[Any], *, ntriples: bytes | None = None) -> None:
+        """*ntriples*: the same triples as N-Triples, when the caller has them (Oxigraph loads
+        its SPARQL copy from them ~1.5x faster than from the Python objects)."""
         self.out: dict[Any, dict[Any, list[Any]]] = {}
         self.inv: dict[Any, dict[Any, list[Any]]] = {}
         self.triples: list[ox.Triple] = []
@@ -117,6 +119,7 @@ class Index:
             else:
                 values.append(s)
         self._store: ox.Store | None = None
+        self._ntriples = ntriples
         self._bnodes: dict[ox.BlankNode, Any] = {}
         self._rdflib: dict[Any, Node] = {}
 
@@ -157,7 +160,10 @@ class Index:
         """An in-memory Oxigraph store of the triples (made on first use, for SPARQL)."""
         if self._store is None:
             self._store = ox.Store()
-            self._store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.triples)
+            if self._ntriples is not None:
+                self._store.bulk_load(self._ntriples, format=ox.RdfFormat.N_TRIPLES)
+            else:
+                self._store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.triples)
         return self._store
 
     def rdflib(self, term: Any) -> Node:

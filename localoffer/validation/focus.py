@@ -29,6 +29,9 @@ authority links) the store is validated whole instead."""
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import gc
+import io
 import multiprocessing
 import os
 import time
@@ -92,6 +95,8 @@ class Scope:
     out: dict[Any, list[ox.Triple]]
     types: dict[Any, set[str]]
     records: dict[str, str] = field(default_factory=dict)  # record IRI -> kind
+    # The same triples as N-Triples, when they were read that way (for the SPARQL copy).
+    ntriples: bytes | None = None
 
     @classmethod
     def of(cls, authority: str | None, triples: Iterable[Any]) -> Scope:
@@ -227,7 +232,9 @@ def check_scope(
     ordered = sorted(set(seeds))
     ordered.sort(key=lambda r: (scope.records.get(r) != "services",))
     owners = ownership(scope, ordered + sorted(r for r in scope.records if scope.is_top(ox.NamedNode(r))))
-    found = compiled.findings(t for ts in scope.out.values() for t in ts)
+    with paused_gc():
+        index = compiled.Index((t for ts in scope.out.values() for t in ts), ntriples=scope.ntriples)
+        found = compiled.findings(index)
     return [(owners[f.focus_term], f) for f in found if f.focus_term in owners]
 
 
@@ -323,11 +330,15 @@ def extract(
         and not state.fingerprint
         and state.digests
     ):
-        values = " ".join(f"<{g}>" for g in state.graphs)
-        triples = store.query(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-        )
-        scope = _reachable(Scope.of(code, triples), ns.authority_iri(settings.base, code))
+        data = read_graphs(store, state.graphs)
+        with paused_gc():
+            triples: Iterable[Any] = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+            if len(state.graphs) > 1:  # a triple in two graphs is one triple
+                triples = dict.fromkeys(triples)
+            whole = Scope.of(code, triples)
+            scope = _reachable(whole, ns.authority_iri(settings.base, code))
+        if len(scope.out) == len(whole.out):  # nothing cut: the N-Triples are the slice
+            scope.ntriples = data
     elif code is not None and getattr(getattr(store, "endpoints", None), "kind", None) == "virtuoso":
         # kind: Virtuoso answers the property-path CONSTRUCT (`(!rdf:type)*`) with nothing.
         scope = Scope.of(code, _walk(store, settings, code, graphs))
@@ -341,6 +352,30 @@ def extract(
     ):
         raise ValidationError(f"the store holds no records for authority {code}; ingest its feed first")
     return scope
+
+
+def read_graphs(store: Store, graphs: list[str]) -> bytes:
+    """The graphs as N-Triples. The store writes them itself (Oxigraph: on the Rust side), which
+    is faster than a CONSTRUCT whose every term pyoxigraph turns into a Python object: for a
+    3,000-service authority (~165,000 triples) the objects cost ~3 s of the ~15 s read."""
+    buf = io.BytesIO()
+    for g in graphs:
+        store.dump(buf, "nt", graph=g)
+    return buf.getvalue()
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while an authority's index is built and checked: its
+    millions of new objects otherwise trigger collections over everything, which doubled the
+    time to build the index (a collection runs when it is over)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _walk(store: Store, settings: Settings, code: str, graphs: list[str],

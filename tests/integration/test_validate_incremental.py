@@ -107,3 +107,45 @@ def test_incremental_publish_equals_a_full_run_from_scratch(tmp_path):
         assert any("complaint" in f.shape.lower() for f in incremental.findings)
     finally:
         store.close()
+
+
+def test_the_cache_reads_back_what_was_written(tmp_path):
+    """Both stored forms (the text kept in a remote store's metadata graph, the file beside an
+    embedded store) give back the findings, records and digests; a file gone means no cache."""
+    from localoffer.validation import cache as vcache
+    from localoffer.validation.core import Finding
+
+    shape = "https://w3id.org/localoffer/def/shapes#Service-url"
+    a, b = "https://example.org/id/service/a", "https://example.org/id/org/b"
+    findings = {
+        a: [
+            Finding(shape, "Violation", a, a, "A", "schema:url", "x y", "Bad URL", ("iri", a),
+                    ("literal", "x y", "", ""), ("iri", "https://schema.org/url"), "sh:Pattern"),
+            Finding(shape + "2", "Warning", "n1", a, None, None, None, "No name", ("bnode", "n1"),
+                    ("bnode", "n1"), None, "sh:MinCountConstraintComponent"),
+            Finding(shape, "Info", a, b, "B", None, "hello", "Note", ("iri", a),
+                    ("literal", "hello", "en", ""), ("shape",), ""),
+        ],
+        b: [],
+    }
+    state = vcache.State("2026-11-30", "s1", ["g"], {a: "1", b: "2"}, {"h": "c"})
+    records = {a: "services", b: "organizations"}
+    text = vcache.encode(state, records, findings)
+    back = vcache.decode(text)
+    assert back is not None and back.findings == {a: findings[a]} and back.records == records
+    assert (back.day, back.shapes, back.fingerprint) == ("2026-11-30", "s1", {"h": "c"})
+    assert back.digests == state.digests
+
+    class Folder:  # what cache_dir asks of a store
+        root = tmp_path
+
+    written = vcache.write(Folder(), "E06000023", state, records, findings)
+    assert written.text.startswith("file:") and written.path is not None and written.path.exists()
+    token = written.text.removeprefix("file:")
+    read = vcache._read_file(Folder(), "E06000023", token)
+    assert read is not None and read.findings == {a: findings[a]} and read.digests == state.digests
+    again = vcache.write(Folder(), "E06000023", state, records, findings)
+    again.keep()  # the authority's older files go
+    assert not written.path.exists() and again.path is not None and again.path.exists()
+    again.discard()
+    assert vcache._read_file(Folder(), "E06000023", again.text.removeprefix("file:")) is None
