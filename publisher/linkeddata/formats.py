@@ -28,6 +28,7 @@ FORMATS: tuple[Format, ...] = (
 RDF_FORMATS = FORMATS[1:]
 BY_KEY = {f.key: f for f in FORMATS}
 BY_EXTENSION = {f.extension: f for f in FORMATS}
+BY_MEDIA_TYPE = {f.media_type: f for f in FORMATS}
 # Other names clients use for the same representations (media types and short names).
 ALIASES = {
     "application/json": "jsonld", "application/x-turtle": "ttl", "text/n3": "ttl",
@@ -70,6 +71,11 @@ def negotiate(accept: MIMEAccept, offers: tuple[Format, ...] = FORMATS) -> Forma
     when the client sends no Accept."""
     if not accept:
         return offers[0]
+    if len(accept) == 1 and accept[0][1] > 0:
+        # One media type and no wildcard (what programs send): no ranking to do.
+        single = BY_MEDIA_TYPE.get(accept[0][0].lower())
+        if single is not None and single in offers:
+            return single
     candidates: list[str] = [f.media_type for f in offers]
     candidates += [alias for alias, key in ALIASES.items() if "/" in alias and BY_KEY[key] in offers]
     best = accept.best_match(candidates)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
-from .describe import LabelCache, describe
+from .describe import LabelCache, describe, pin
 from .documents import respond_document, unchanged
 from .formats import split_extension
 from .render import context
@@ -51,12 +51,13 @@ def document(kind: str, ident: str) -> Response:
         return not_found_page(f"there is no kind of thing called {kind!r} here. Things are published "
                               f"under /id/KIND/ID with KIND one of: {', '.join(sorted(KINDS))}.")
     iri = thing_iri(kind, minted_id(stem))
-    version = store().version()
+    db = pin(store())  # one version for the ETag and every query of the document
+    version = db.version()
     cached = unchanged(iri, path, extension, version)
     if cached is not None:
         return cached
     try:
-        desc = describe(store(), iri, labels=label_cache(), version=version)
+        desc = describe(db, iri, labels=label_cache(), version=version)
     except ValueError:
         desc = None
     if desc is None or not desc.found:
