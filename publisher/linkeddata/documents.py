@@ -4,6 +4,7 @@ with `Vary: Accept`, `Link` headers to the alternates, and a weak ETag tied to t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, render_template, request
@@ -14,7 +15,8 @@ from . import glance
 from .describe import Description
 from .formats import FORMATS, Format, NoAcceptableFormat, choose
 from .render import build_tree, schema_org, script_json, serialise, summary_of, title_of, tree_html
-from .site import alternates_link, href_for, not_acceptable
+from .site import alternates_link, not_acceptable
+from .site import href_for as site_href_for
 from .vocab import label_for
 
 INVERSE_LABELS = {
@@ -80,7 +82,8 @@ def respond_document(desc: Description, path: str, extension: Format | None, ver
         body = render_template(template, **page_context(desc, path, offers), **(extra or {}))
         response = Response(body, mimetype="text/html")
     else:
-        response = Response(serialise(desc.all_triples(), fmt), content_type=f"{fmt.media_type}; charset=utf-8")
+        response = Response(serialise(desc.all_triples(), fmt),
+                            content_type=f"{fmt.media_type}; charset=utf-8")
     response.headers["Link"] = alternates_link(path, offers)
     response.headers["Content-Location"] = f"{path}.{fmt.extension}"
     response.vary.add("Accept")
@@ -91,6 +94,7 @@ def respond_document(desc: Description, path: str, extension: Format | None, ver
 
 def page_context(desc: Description, path: str, offers: tuple[Format, ...]) -> dict[str, Any]:
     """What the resource template needs."""
+    href_for = remembered(site_href_for)
     inverse: dict[str, list[tuple[str, str]]] = {}
     for t in desc.inverse:
         s = t.subject.value
@@ -101,7 +105,20 @@ def page_context(desc: Description, path: str, offers: tuple[Format, ...]) -> di
     tree = build_tree(desc, href_for)
     return {
         "title": title_of(desc), "summary": summary_of(desc), "iri": desc.subject,
-        "tree": tree, "details": tree_html(tree), "facts": glance.facts(desc, href_for), "inverse": groups,
+        "tree": tree, "details": tree_html(tree), "facts": glance.facts(desc, href_for),
+        "inverse": groups,
         "alternates": [f for f in offers if f.key != "html"], "path": path,
         "jsonld": script_json(schema_org(desc)),
     }
+
+
+def remembered(href_for: Callable[[str], str]) -> Callable[[str], str]:
+    """*href_for* answering each IRI once (a page links to the same types and terms often)."""
+    known: dict[str, str] = {}
+
+    def href(iri: str) -> str:
+        found = known.get(iri)
+        if found is None:
+            found = known[iri] = href_for(iri)
+        return found
+    return href

@@ -272,12 +272,13 @@ def _readable_iri(iri: str, labels: dict[str, str]) -> str:
 
 def first_literal(desc: Description, subject: str, predicates: tuple[str, ...]) -> str | None:
     """The first literal value of one of *predicates* (in that order) on *subject*."""
-    for p in predicates:
-        for t in desc.triples:
-            if isinstance(t.subject, ox.NamedNode) and t.subject.value == subject \
-                    and t.predicate.value == p and isinstance(t.object, ox.Literal):
-                return str(t.object.value)
-    return None
+    first: dict[str, str] = {}
+    for t in desc.triples:
+        p = t.predicate.value
+        if p in predicates and p not in first and isinstance(t.object, ox.Literal) \
+                and isinstance(t.subject, ox.NamedNode) and t.subject.value == subject:
+            first[p] = t.object.value
+    return next((first[p] for p in predicates if p in first), None)
 
 
 def title_of(desc: Description) -> str:
