@@ -272,17 +272,24 @@ def load(conn: sqlite3.Connection) -> Sets:
 
 
 _recent: _Kept = _Kept(KEEP_VERSIONS)
+
+
+def file_key(path: Path) -> tuple[int, int, int, int]:
+    """What names a version file's contents: its inode (shared by the hard links of versions
+    that left the search tables as they were), modification time and size."""
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size
 _loading = threading.Lock()
 
 
 def sets_of(conn: sqlite3.Connection, path: Path | None) -> Sets:
     """The bitsets of the file at *path* (read once per process: a version's file never
-    changes; a rebuilt file is a new inode), from *conn*, its open connection. Without a path
-    they are read afresh."""
+    changes; a rebuilt file is a new inode, and a version whose write left the search tables
+    as they were shares its predecessor's inode, so its sets too), from *conn*, its open
+    connection. Without a path they are read afresh."""
     if path is None:
         return load(conn)
-    stat = path.stat()
-    key = (str(path), stat.st_ino, stat.st_mtime_ns)
+    key = file_key(path)
     with _loading:  # one thread reads a version; the others wait for it
         if key in _recent:
             _recent.move_to_end(key)
@@ -300,4 +307,4 @@ def forget() -> None:
                 sets._words.clear()
 
 
-__all__ = ["Sets", "Words", "bitset", "members", "load", "sets_of"]
+__all__ = ["Sets", "Words", "bitset", "members", "load", "sets_of", "file_key"]

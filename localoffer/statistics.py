@@ -38,6 +38,13 @@ CREATE TABLE IF NOT EXISTS concept(iri TEXT PRIMARY KEY, kind TEXT NOT NULL, lab
     position REAL);
 """
 
+
+def tables(schema: str) -> str:
+    """TABLES created in the attached database *schema* (the kept counts live in their own
+    file beside a version's search tables, see `localoffer.textindex`)."""
+    return (TABLES.replace("CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {schema}.")
+            .replace("CREATE INDEX IF NOT EXISTS ", f"CREATE INDEX IF NOT EXISTS {schema}."))
+
 PER_AUTHORITY = P + """SELECT ?authority ?code (SAMPLE(?nm) AS ?name) (COUNT(DISTINCT ?service) AS ?services)
        (COUNT(DISTINCT ?org) AS ?organizations) (COUNT(DISTINCT ?place) AS ?locations)
 WHERE { {values}

@@ -1,13 +1,16 @@
 """Full-text search over services, and the per-version file it lives in.
 
 Each published store version gets one SQLite file (FTS5) holding the text index of its
-services (names, descriptions, their providers' names), the precomputed statistics
-(`localoffer.statistics`) and the search's filters and facets (`localoffer.facets`). The file belongs to one version and never changes after it is
+services (names, descriptions, their providers' names) and the search's filters and facets
+(`localoffer.facets`), and beside it a small one (`-counts`) with the precomputed statistics
+(`localoffer.statistics`). The files belong to one version and never change after they are
 written, so a request that reads version N searches index N:
 
 - embedded store: `{store}/derived/{version}.sqlite`, written by the writer before it
-  replaces CURRENT (a copy of the previous version's file with the changed graphs redone),
-  so the index is published together with the data;
+  replaces CURRENT (a copy of the previous version's files with the changed graphs redone;
+  when only neutral graphs changed, a hard link to the previous search file, which can be
+  gigabytes nationally, and a copy of the counts), so the index is published together with
+  the data;
 - remote store: a local cache keyed by the store's `lo:storeVersion` marker, built on first
   use (a remote store cannot be pinned to a version, so the build checks that the marker did
   not move while it read).
@@ -37,7 +40,7 @@ from localoffer import namespaces as ns
 from localoffer.errors import StoreError
 
 log = logging.getLogger(__name__)
-FORMAT = "5"  # bump when the tables change: older files are rebuilt
+FORMAT = "6"  # bump when the tables change: older files are rebuilt
 MAX_WORDS = 16
 MAX_MATCHES = 20000
 """At most this many best-ranked services take part in a search combined with other filters."""
@@ -105,6 +108,29 @@ def index_file(folder: Path, version: str) -> Path:
     if not re.fullmatch(r"[A-Za-z0-9._-]+", version):
         version = hashlib.sha256(version.encode()).hexdigest()
     return folder / f"{version}.sqlite"
+
+
+def counts_file(path: Path) -> Path:
+    """The file of the kept counts (`localoffer.statistics`) beside the version file *path*,
+    which holds the search tables. A write that changes only counts (a validation report, an
+    ingest's or harvest's records in the metadata graph: graphs declared neutral, see
+    `localoffer.prepared`) copies this small file and links the large one unchanged."""
+    return path.with_name(path.name + "-counts")
+
+
+def open_file(path: Path, *, writable: bool = False) -> sqlite3.Connection:
+    """A version's file with its kept counts attached as `counts` (the tables of both answer
+    to their names alone). Read-only files are opened immutable: a version's files never
+    change once published."""
+    if writable:
+        conn = _connect(path)
+        conn.execute("ATTACH DATABASE ? AS counts", (str(counts_file(path)),))
+        conn.execute("PRAGMA counts.journal_mode = OFF")
+        conn.execute("PRAGMA counts.synchronous = OFF")
+        return conn
+    conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    conn.execute("ATTACH DATABASE ? AS counts", (f"file:{counts_file(path)}?mode=ro&immutable=1",))
+    return conn
 
 
 # -- which graphs a write changed --------------------------------------------------------------
@@ -177,13 +203,23 @@ def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path
     graphs = set(graphs)
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
-    part.unlink(missing_ok=True)
+    for f in (part, counts_file(part)):
+        f.unlink(missing_ok=True)
     incremental = previous is not None and touched is not None and _usable(previous)
     if incremental:
-        shutil.copyfile(previous, part)  # type: ignore[arg-type]
-    conn = _connect(part)
+        assert previous is not None and touched is not None
+        shutil.copyfile(counts_file(previous), counts_file(part))
+        neutral = _counts_only(previous, graphs, touched, prepared)
+        if neutral is not None:  # the search tables stay as they are: the same file
+            _refresh_counts(source, counts_file(part), graphs, neutral)
+            os.replace(counts_file(part), counts_file(target))
+            target.unlink(missing_ok=True)
+            os.link(previous, target)
+            return
+        shutil.copyfile(previous, part)
+    conn = open_file(part, writable=True)
     try:
-        conn.executescript(_TABLES + statistics.TABLES + facets.TABLES)
+        conn.executescript(_TABLES + statistics.tables("counts") + facets.TABLES)
         if incremental:
             indexed = {g for (g,) in conn.execute("SELECT DISTINCT graph FROM doc")}
             changed: set[str] | None = (touched or set()) & (graphs | indexed | statistics.graphs(conn))
@@ -206,7 +242,37 @@ def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path
         conn.execute("PRAGMA optimize")
     finally:
         conn.close()
+    os.replace(counts_file(part), counts_file(target))  # the search file last: it makes the pair usable
     os.replace(part, target)
+
+
+def _counts_only(previous: Path, graphs: set[str], touched: set[str],
+                 prepared: dict[str, Any] | None) -> dict[str, Any] | None:
+    """When every graph a write changed (of those the previous version's tables know or the
+    store holds) is declared neutral, their marks by graph; else None."""
+    from localoffer import statistics
+    from localoffer.prepared import Neutral
+
+    with closing(open_file(previous)) as conn:
+        indexed = {g for (g,) in conn.execute("SELECT DISTINCT graph FROM doc")}
+        known = statistics.graphs(conn)
+    changed = touched & (graphs | indexed | known)
+    neutral = {g: item for g, item in (prepared or {}).items()
+               if g in changed and isinstance(item, Neutral)}
+    return neutral if changed <= set(neutral) else None
+
+
+def _refresh_counts(source: Reader, path: Path, graphs: set[str], neutral: dict[str, Any]) -> None:
+    """Bring the kept counts in *path* up to date after a write of neutral graphs only."""
+    from localoffer import statistics
+
+    conn = _connect(path)
+    try:
+        conn.execute("BEGIN")
+        statistics.refresh(conn, source, graphs, set(neutral), neutral=neutral)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
 
 
 _CHECKED: dict[tuple[str, int, int], bool] = {}
@@ -228,6 +294,8 @@ def _usable_now(path: Path) -> bool:
 
 
 def _usable(path: Path) -> bool:
+    if not counts_file(path).exists():
+        return False
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
             row = conn.execute("SELECT value FROM info WHERE key = 'format'").fetchone()
@@ -289,12 +357,14 @@ def publish_cached(store: Any, session: Any, previous: str) -> None:
                 return
             build(store, target, store.named_graphs(), previous=prev, touched=session.touched,
                   version=session.marker)
-            if store.version() != session.marker:
-                target.unlink(missing_ok=True)  # read while another write landed: not this version
+            if store.version() != session.marker:  # read while another write landed: not this version
+                target.unlink(missing_ok=True)
+                counts_file(target).unlink(missing_ok=True)
             else:
                 _keep_newest(folder, KEEP_CACHED)
     except (StoreError, sqlite3.Error, OSError) as exc:
         target.unlink(missing_ok=True)
+        counts_file(target).unlink(missing_ok=True)
         log.warning("text index of store version %s not built after the write (%s); the first "
                     "reader builds it", session.marker, exc)
 
@@ -307,6 +377,7 @@ def _keep_newest(folder: Path, keep: int) -> None:
     files = sorted(folder.glob("*.sqlite"), key=lambda f: f.stat().st_mtime, reverse=True)
     for f in files[keep:]:
         f.unlink(missing_ok=True)  # a reader that has it open keeps reading it
+        counts_file(f).unlink(missing_ok=True)
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -391,8 +462,7 @@ def open_index(store: Any, attempts: int = 3) -> TextIndex:
         version = view.version()
         path = index_file(index_folder(store), version)
         if _usable_now(path) or _build_for_reader(view, path, version):
-            conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-            return TextIndex(version, view, conn, path)
+            return TextIndex(version, view, open_file(path), path)
     raise StoreError(f"the store changed {attempts} times while its text index was built; "
                      "try again when ingests have finished")
 
@@ -411,6 +481,7 @@ def _build_for_reader(view: Any, path: Path, version: str) -> bool:
             _keep_newest(path.parent, KEEP_CACHED)
             return True
         path.unlink(missing_ok=True)
+        counts_file(path).unlink(missing_ok=True)
         return False
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ TABLES = {
 
 
 def _tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    with sqlite3.connect(path) as conn:
+    with closing(textindex.open_file(path)) as conn:
         return {name: sorted(conn.execute(sql).fetchall(), key=repr) for name, sql in TABLES.items()}
 
 
@@ -122,8 +122,8 @@ def test_a_synthetic_authority_and_a_changed_reingest(ingests, tmp_path):
     changed.write_text(json.dumps(records), encoding="utf-8")
     again = ingests.ingest(changed, second.stem)
     assert ingests.built[-1] == {again.graph}
-    with sqlite3.connect(textindex.index_file(Path(ingests.settings.store) / "derived",
-                                              ingests.store.version())) as conn:
+    with closing(textindex.open_file(textindex.index_file(Path(ingests.settings.store) / "derived",
+                                                          ingests.store.version()))) as conn:
         assert conn.execute("SELECT COUNT(*) FROM need_band WHERE area <> '' AND band <> ''").fetchone()[0]
     assert again.changed["service"] >= 2 and again.removed["service"] == 1
     feed = read_changes(ingests.store, ingests.settings, authority=second.stem, limit=10_000)
@@ -137,7 +137,7 @@ def test_another_graph_about_the_services_makes_the_ingest_read_back(ingests, tm
     bristol = ingests.ingest(BRISTOL, "E06000023")
     records = json.loads(BRISTOL.read_text(encoding="utf-8"))
     derived = Path(ingests.settings.store) / "derived"
-    with sqlite3.connect(textindex.index_file(derived, ingests.store.version())) as conn:
+    with closing(textindex.open_file(textindex.index_file(derived, ingests.store.version()))) as conn:
         (service,) = conn.execute("SELECT service FROM svc WHERE graph = ? ORDER BY service LIMIT 1",
                                   (bristol.graph,)).fetchone()
     need = "https://w3id.org/localoffer/def/scheme/need/asd"
@@ -150,6 +150,6 @@ def test_another_graph_about_the_services_makes_the_ingest_read_back(ingests, tm
     changed.write_text(json.dumps(records), encoding="utf-8")
     ingests.ingest(changed, "E06000023", source_id=bristol.source_id)
     assert ingests.built[-1] == set()  # read back: the RDF graph says things the tables read
-    with sqlite3.connect(textindex.index_file(derived, ingests.store.version())) as conn:
+    with closing(textindex.open_file(textindex.index_file(derived, ingests.store.version()))) as conn:
         assert conn.execute("SELECT COUNT(*) FROM facet WHERE service = ? AND name = 'need'",
                             (service,)).fetchone()[0] == 1

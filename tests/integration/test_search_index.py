@@ -10,6 +10,7 @@ import gzip
 import json
 import sqlite3
 import tracemalloc
+from contextlib import closing
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -21,7 +22,7 @@ from localoffer.publisher import create_app
 from rdflib import Namespace, URIRef
 
 from localoffer import namespaces as ns
-from localoffer import statistics, textindex
+from localoffer import searchsets, statistics, textindex
 from localoffer.canned import execute_canned
 from localoffer.config import load_settings
 from localoffer.store import open_store
@@ -169,7 +170,7 @@ def test_a_changed_feed_is_searchable_in_the_same_version_and_old_readers_keep_t
 
 
 def tables(path: Path) -> dict[str, list[tuple]]:
-    with sqlite3.connect(path) as conn:
+    with closing(textindex.open_file(path)) as conn:
         out = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall())  # noqa: S608
                for t in ("graph_stat", "graph_authority", "authority_stat", "need_band", "concept", "svc", "facet",
                          "service_age", "service_hours", "band", "facet_label")}
@@ -502,13 +503,41 @@ def test_hits_show_what_the_store_holds(store, filters):
 
 
 def test_a_server_worker_reads_a_new_versions_search_sets_ahead_of_requests(tmp_path):
-    from localoffer import searchsets
     from localoffer.server import keep_search_warm
 
     settings = build_store(tmp_path / "data")
     store = open_store(settings)
     path = textindex.index_file(Path(settings.store) / "derived", store.version())
-    assert not [k for k in searchsets._recent if k[0] == str(path)]
+    assert searchsets.file_key(path) not in searchsets._recent
     keep_search_warm(store, every=0, rounds=1)
-    assert [k for k in searchsets._recent if k[0] == str(path)]
+    assert searchsets.file_key(path) in searchsets._recent
+    store.close()
+
+
+def test_a_write_of_neutral_graphs_only_links_the_search_file_and_copies_the_counts(tmp_path):
+    """A validation report changes no search table: the new version's search file is the
+    previous one (a hard link, however large), its counts are a new file that knows the
+    report's graph, both equal a from-scratch build, and a worker's sets are not read again."""
+    from localoffer.validation import publish_report, validate_store
+
+    settings = build_store(tmp_path / "data")
+    store = open_store(settings)
+    derived = Path(settings.store) / "derived"
+    before = textindex.index_file(derived, store.version())
+    with textindex.open_index(store) as index:
+        sets = searchsets.sets_of(index.conn, index.path)
+    code = statistics.collect(store, settings)["authorities"][0]["code"]
+    publish_report(store, settings, validate_store(store, settings, authority=code))
+    after = textindex.index_file(derived, store.version())
+    assert after != before and after.stat().st_ino == before.stat().st_ino
+    assert textindex.counts_file(after).stat().st_ino != textindex.counts_file(before).stat().st_ino
+    with closing(textindex.open_file(after)) as conn:
+        graphs = {g for (g,) in conn.execute("SELECT graph FROM graph_stat")}
+    assert any("/graph/validation/" in g for g in graphs)
+    with textindex.open_index(store) as index:
+        assert searchsets.sets_of(index.conn, index.path) is sets
+    view = textindex.pin(store)
+    fresh = tmp_path / "fresh.sqlite"
+    textindex.build(view, fresh, view.named_graphs(), version=view.version())
+    assert tables(after) == tables(fresh)
     store.close()

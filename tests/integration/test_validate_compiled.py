@@ -187,11 +187,12 @@ def test_a_shape_it_cannot_compile_falls_back_to_pyshacl():
 
 
 def _tables(path) -> dict[str, list[tuple]]:
-    import sqlite3
+    from localoffer import textindex
 
-    conn = sqlite3.connect(path)
+    conn = textindex.open_file(path)  # the search tables, and the kept counts beside them
     try:
-        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        names = [n for schema in ("main", "counts") for (n,) in conn.execute(
+            f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table'")]  # noqa: S608
         return {n: sorted(map(repr, conn.execute(f"SELECT * FROM {n}"))) for n in names if n != "info"}
     finally:
         conn.close()
