@@ -205,7 +205,7 @@ def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path
     part = target.with_name(target.name + ".part")
     for f in (part, counts_file(part)):
         f.unlink(missing_ok=True)
-    incremental = previous is not None and touched is not None and _usable(previous)
+    incremental = previous is not None and touched is not None and _usable_or_upgraded(previous)
     if incremental:
         assert previous is not None and touched is not None
         shutil.copyfile(counts_file(previous), counts_file(part))
@@ -294,14 +294,57 @@ def _usable_now(path: Path) -> bool:
 
 
 def _usable(path: Path) -> bool:
-    if not counts_file(path).exists():
-        return False
+    return counts_file(path).exists() and _format(path) == FORMAT
+
+
+def _usable_or_upgraded(path: Path) -> bool:
+    """_usable, after upgrading an older file (under the folder's lock, as readers do)."""
+    if _usable(path):
+        return True
+    with open(path.parent / ".lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _usable(path) or _upgraded(path)
+
+
+def _format(path: Path) -> str | None:
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
             row = conn.execute("SELECT value FROM info WHERE key = 'format'").fetchone()
     except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+_COUNTS = ("graph_stat", "graph_authority", "authority_stat", "need_band", "concept")
+
+
+def _upgraded(path: Path) -> bool:
+    """Make a file of format 5 (the kept counts inside it) into the pair of format 6: the same
+    rows, the counts moved to their own file. A copy, not a rebuild (which reads every graph
+    again: minutes at 30,000 services); the files are replaced whole, so a reader that has
+    the old one open keeps reading it. False when *path* is not such a file."""
+    from localoffer import statistics
+
+    if counts_file(path).exists() or _format(path) != "5":
         return False
-    return bool(row) and row[0] == FORMAT
+    part = path.with_name(path.name + ".part")
+    shutil.copyfile(path, part)
+    counts_file(part).unlink(missing_ok=True)
+    conn = open_file(part, writable=True)
+    try:
+        conn.executescript(statistics.tables("counts"))
+        conn.execute("BEGIN")
+        for table in _COUNTS:  # fixed names
+            conn.execute(f"INSERT INTO counts.{table} SELECT * FROM main.{table}")  # noqa: S608
+            conn.execute(f"DROP TABLE main.{table}")
+        conn.execute("UPDATE info SET value = ? WHERE key = 'format'", (FORMAT,))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    os.replace(counts_file(part), counts_file(path))
+    os.replace(part, path)
+    log.info("search file %s moved to format %s", path.name, FORMAT)
+    return True
 
 
 class _Version:
@@ -474,7 +517,7 @@ def _build_for_reader(view: Any, path: Path, version: str) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.parent / ".lock", "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if _usable(path):
+        if _usable(path) or _upgraded(path):
             return True
         build(view, path, view.named_graphs(), version=version)
         if view.version() == version:

@@ -541,3 +541,29 @@ def test_a_write_of_neutral_graphs_only_links_the_search_file_and_copies_the_cou
     textindex.build(view, fresh, view.named_graphs(), version=view.version())
     assert tables(after) == tables(fresh)
     store.close()
+
+
+def test_a_file_of_the_previous_format_is_upgraded_not_rebuilt(tmp_path, monkeypatch):
+    """A store written before the counts had their own file: the first reader moves them out
+    (a copy of rows; a rebuild reads every graph again) and the tables stay the same."""
+    settings = build_store(tmp_path / "data")
+    store = open_store(settings)
+    path = textindex.index_file(Path(settings.store) / "derived", store.version())
+    expected = tables(path)
+    with closing(textindex.open_file(path, writable=True)) as conn:  # as format 5 wrote it
+        for table in textindex._COUNTS:
+            conn.execute(f"CREATE TABLE main.{table} AS SELECT * FROM counts.{table}")  # noqa: S608
+        conn.execute("UPDATE info SET value = '5' WHERE key = 'format'")
+    textindex.counts_file(path).unlink()
+    textindex._CHECKED.clear()
+
+    def no_rebuild(*args, **kwargs):
+        raise AssertionError("rebuilt from the store")
+
+    monkeypatch.setattr(textindex, "build", no_rebuild)
+    with textindex.open_index(store) as index:
+        assert statistics.read(index.conn)["authorities"]
+    assert textindex.counts_file(path).exists() and tables(path) == expected
+    with closing(sqlite3.connect(path)) as conn:
+        assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'graph_stat'").fetchall()
+    store.close()
