@@ -9,6 +9,7 @@ path unless LOCALOFFER_STORE_KIND names it."""
 from __future__ import annotations
 
 import io
+import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -299,11 +300,24 @@ class RemoteStore(Store):
         self.http.close()
 
 
+_VIRTUOSO_BNODE = re.compile(rb'"type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*"nodeID://([^"]*)"')
+
+
+def _blank_labels(body: bytes) -> bytes:
+    """Virtuoso names blank nodes in results `nodeID://b10006`, which is not a blank node label
+    (pyoxigraph refuses it): keep what follows the scheme, prefixed so that it is one
+    (`_:vb10006`). Labels only name nodes within one result, as the protocol says."""
+    if b"nodeID://" not in body:
+        return body
+    return _VIRTUOSO_BNODE.sub(lambda m: b'"type": "bnode", "value": "v' + re.sub(rb"[^A-Za-z0-9_]", b"_",
+                                                                                     m.group(1)) + b'"', body)
+
+
 def _decode(r: requests.Response) -> Any:
     """Query results or a graph, by the answer's media type."""
     ctype = r.headers.get("Content-Type", "").split(";")[0].strip()
     if ctype in ("application/sparql-results+json", "application/json"):
-        return ox.parse_query_results(r.content, format=ox.QueryResultsFormat.JSON)
+        return ox.parse_query_results(_blank_labels(r.content), format=ox.QueryResultsFormat.JSON)
     if ctype == "application/sparql-results+xml":
         return ox.parse_query_results(r.content, format=ox.QueryResultsFormat.XML)
     fmt = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "ttl",

@@ -179,13 +179,7 @@ def test_blank_nodes_are_followed_on_every_backend(store: Store, backend_store: 
     price = [t for t in here.triples if t.predicate.value == "https://schema.org/price"]
     assert len(price) == 1 and isinstance(price[0].subject, ox.BlankNode)
     assert here.labels[f"{B}/id/organization/{ORG_SHARED}"] == "Sunrise Play Trust"
-    try:
-        there = describe(backend_store, BLANK_SERVICE)
-    except SyntaxError as exc:
-        if getattr(getattr(backend_store, "endpoints", None), "kind", "") == "virtuoso":
-            pytest.xfail(f"localoffer/store/remote.py cannot read Virtuoso's blank node ids "
-                         f"(nodeID://...) in SELECT results: {exc}")
-        raise
+    there = describe(backend_store, BLANK_SERVICE)  # Virtuoso names them nodeID://...
     assert same(here, there)
     reference.close()
 
