@@ -30,6 +30,7 @@ from pathlib import Path
 from harness import (
     Server,
     check_answers,
+    cpu_seconds,
     free_port,
     load_args,
     localoffer_server,
@@ -42,7 +43,6 @@ from harness import (
     sparql_get,
     wrk,
 )
-from serve import cpu_seconds
 
 APP = textwrap.dedent('''
     """A floor app for bench/floor.py: gunicorn with localoffer serve's settings, no store."""

@@ -213,6 +213,39 @@ class PeakMemory(threading.Thread):
         return self.rss, self.pss
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server: Server) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes, by kind: `query` (the killable query
+    processes and their forkserver), `web` (everything else in the process group)."""
+    out = {"web": 0.0, "query": 0.0}
+    for pid in _group(server.pid):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        kind = "query" if b"multiprocessing" in cmd or b"forkserver" in cmd else "web"
+        out[kind] += (int(stat[11]) + int(stat[12])) / TICKS
+    return out
+
+
+def quiet(server: Server, *, idle: float = 0.05, window: float = 1.0, limit: float = 300.0) -> float:
+    """Wait until the server's start-up work is done (its workers read a version's search sets
+    in the background, seconds of CPU at scale): less than *idle* CPU seconds over *window*.
+    Returns the seconds waited; the load that follows then measures requests only."""
+    started = time.monotonic()
+    last = sum(cpu_seconds(server).values())
+    while time.monotonic() - started < limit:
+        time.sleep(window)
+        now = sum(cpu_seconds(server).values())
+        if now - last < idle:
+            break
+        last = now
+    return time.monotonic() - started
+
+
 @contextmanager
 def localoffer_server(store_dir: Path | str, work: Path, workers: int = 2, threads: int = 4,
                       env: dict[str, str] | None = None, isolation: str = "worker") -> Iterator[Server]:
@@ -223,7 +256,9 @@ def localoffer_server(store_dir: Path | str, work: Path, workers: int = 2, threa
                "LOCALOFFER_QUERY_ISOLATION": isolation, **(env or {})}
     url = f"http://127.0.0.1:{port}"
     with running(cmd, url + "/", env=environ, log=work / "localoffer-serve.log", timeout=120) as proc:
-        yield Server("localoffer serve", url, "/sparql", proc.pid)
+        server = Server("localoffer serve", url, "/sparql", proc.pid)
+        log(f"localoffer serve settled after {quiet(server):.1f} s")
+        yield server
 
 
 @contextmanager

@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-from pathlib import Path
 
 from harness import (
-    _group,
     build_store,
     check_answers,
+    cpu_seconds,
     dump_authorities,
     listing_query,
     load_args,
@@ -44,23 +42,6 @@ from harness import (
     verdict,
     wrk,
 )
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(server) -> dict[str, float]:  # noqa: ANN001
-    """CPU seconds used so far by the server's processes, by kind: `query` (the killable query
-    processes and their forkserver), `web` (everything else in the process group)."""
-    out = {"web": 0.0, "query": 0.0}
-    for pid in _group(server.pid):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        kind = "query" if b"multiprocessing" in cmd or b"forkserver" in cmd else "web"
-        out[kind] += (int(stat[11]) + int(stat[12])) / TICKS
-    return out
 
 
 def loaded(server, reqs: list, *, connections: int, duration: int) -> dict[str, float]:  # noqa: ANN001
