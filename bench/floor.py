@@ -30,7 +30,6 @@ from pathlib import Path
 from harness import (
     Server,
     check_answers,
-    cpu_seconds,
     free_port,
     load_args,
     localoffer_server,
@@ -41,8 +40,8 @@ from harness import (
     running,
     sample,
     sparql_get,
-    wrk,
 )
+from serve import loaded
 
 APP = textwrap.dedent('''
     """A floor app for bench/floor.py: gunicorn with localoffer serve's settings, no store."""
@@ -101,9 +100,8 @@ def floor_server(kind: str, body: Path, work: Path, workers: int, threads: int) 
 
 def measure(server: Server, requests: list, duration: int, connections: int) -> dict[str, float]:
     check_answers(server, requests)
-    before = sum(cpu_seconds(server).values())
-    fig = wrk(server, requests, duration=duration, connections=connections)
-    fig["cpu_ms"] = (sum(cpu_seconds(server).values()) - before) / max(fig["requests"], 1) * 1000
+    fig = loaded(server, requests, connections=connections, duration=duration)
+    fig["cpu_ms"] = fig["cpu_web_ms"] + fig["cpu_query_ms"]
     print(row(server.name, fig) + f"  CPU {fig['cpu_ms']:.2f} ms/req", flush=True)
     return fig
 

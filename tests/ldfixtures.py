@@ -24,6 +24,11 @@ SVC_NL = "44444444-4444-4444-8444-444444444444"
 ORG_SHARED = "55555555-5555-4555-8555-555555555555"
 ORG_NL = "66666666-6666-4666-8666-666666666666"
 LOC_CENTRE = "77777777-7777-4777-8777-777777777777"
+_B = BASE.rstrip("/")
+RESOURCES = [f"{_B}/id/service/{SVC_PLAY}", f"{_B}/id/service/{SVC_HOSTILE}",
+             f"{_B}/id/service/{SVC_COLLEGE}", f"{_B}/id/organization/{ORG_SHARED}",
+             f"{_B}/id/location/{LOC_CENTRE}", f"{_B}/id/authority/{BRISTOL}"]
+"""One resource of each kind the fixture feeds describe (three services, the hostile one among them)."""
 
 
 def _location(ident: str, name: str, postcode: str) -> dict:

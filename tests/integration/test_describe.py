@@ -21,18 +21,13 @@ from localoffer.store import Store, open_store
 from ..ldfixtures import (
     BASE,
     BRISTOL,
-    LOC_CENTRE,
     ORG_SHARED,
-    SVC_COLLEGE,
-    SVC_HOSTILE,
-    SVC_PLAY,
+    RESOURCES,
     build_store,
 )
 
 B = BASE.rstrip("/")
-SUBJECTS = [f"{B}/id/service/{SVC_PLAY}", f"{B}/id/service/{SVC_HOSTILE}", f"{B}/id/service/{SVC_COLLEGE}",
-            f"{B}/id/organization/{ORG_SHARED}", f"{B}/id/location/{LOC_CENTRE}",
-            f"{B}/id/authority/{BRISTOL}"]
+SUBJECTS = RESOURCES
 SDO_NAME = "https://schema.org/name"
 
 

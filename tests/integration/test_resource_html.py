@@ -14,22 +14,8 @@ from markupsafe import Markup
 
 from localoffer.store import open_store
 
-from ..ldfixtures import (
-    BASE,
-    BRISTOL,
-    HOSTILE_NAME,
-    LOC_CENTRE,
-    ORG_SHARED,
-    SVC_COLLEGE,
-    SVC_HOSTILE,
-    SVC_PLAY,
-    build_store,
-)
-
-B = BASE.rstrip("/")
-SUBJECTS = [f"{B}/id/service/{SVC_PLAY}", f"{B}/id/service/{SVC_HOSTILE}", f"{B}/id/service/{SVC_COLLEGE}",
-            f"{B}/id/organization/{ORG_SHARED}", f"{B}/id/location/{LOC_CENTRE}",
-            f"{B}/id/authority/{BRISTOL}"]
+from ..ldfixtures import BASE, BRISTOL, HOSTILE_NAME, ORG_SHARED, SVC_HOSTILE, build_store
+from ..ldfixtures import RESOURCES as SUBJECTS
 
 
 @pytest.fixture(scope="module")
