@@ -8,6 +8,8 @@ import hashlib
 from datetime import UTC, datetime
 
 from flask import Flask, Response, request
+from werkzeug.http import http_date as format_http_date
+from werkzeug.http import quote_etag
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -40,19 +42,30 @@ def add_cors(response: Response) -> Response:
 def compress(response: Response) -> Response:
     """gzip textual bodies for clients that accept it."""
     ctype = response.mimetype or ""
-    if not ctype.startswith(COMPRESSIBLE) or response.direct_passthrough or response.is_streamed:
+    if not compressible(ctype) or response.direct_passthrough or response.is_streamed:
         return response
     response.vary.add("Accept-Encoding")
     if (response.status_code < 200 or response.status_code in (204, 304)
-            or "Content-Encoding" in response.headers
-            or request.accept_encodings.quality("gzip") <= 0):
+            or "Content-Encoding" in response.headers):
         return response
-    body = response.get_data()
-    if len(body) < MIN_GZIP_BYTES:
-        return response
-    response.set_data(gzip.compress(body, compresslevel=5))
-    response.headers["Content-Encoding"] = "gzip"
+    body = gzipped(response.get_data(), request.accept_encodings.quality("gzip"))
+    if body is not None:
+        response.set_data(body)
+        response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+def compressible(mimetype: str) -> bool:
+    """Whether bodies of this media type (without parameters) are worth gzipping."""
+    return mimetype.startswith(COMPRESSIBLE)
+
+
+def gzipped(body: bytes, quality: float) -> bytes | None:
+    """*body* gzipped, when the client takes gzip (its Accept-Encoding *quality*) and the body
+    is long enough to gain from it; else None."""
+    if quality <= 0 or len(body) < MIN_GZIP_BYTES:
+        return None
+    return gzip.compress(body, compresslevel=5)
 
 
 def etag_for(version: str, *parts: object) -> str:
@@ -86,8 +99,15 @@ def not_modified(etag: str, modified: float | None) -> Response | None:
 def set_validators(response: Response, etag: str, modified: float | None) -> None:
     """ETag (weak: a gzipped body is the same representation) and Last-Modified; clients
     must revalidate, which is cheap."""
-    response.set_etag(etag, weak=True)
+    for key, value in validator_headers(etag, modified):
+        response.headers[key] = value
+
+
+def validator_headers(etag: str, modified: float | None) -> list[tuple[str, str]]:
+    """The headers of set_validators, as (name, value) pairs."""
+    headers = [("ETag", quote_etag(etag, weak=True))]
     last = http_date(modified)
     if last is not None:
-        response.last_modified = last
-    response.headers["Cache-Control"] = "public, no-cache"
+        headers.append(("Last-Modified", format_http_date(last)))
+    headers.append(("Cache-Control", "public, no-cache"))
+    return headers

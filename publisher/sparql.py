@@ -14,9 +14,10 @@ from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.exceptions import UnsupportedMediaType
 
+from localoffer.config import Settings
 from localoffer.errors import QueryError, StoreError
 from localoffer.federation.service import ServiceError, check_services, service_policy
 from localoffer.queryexec import GRAPH_FORMATS, TABLE, Answer, Failure, QueryJob
@@ -38,6 +39,7 @@ from .description import PREFIXES, describe_service
 from .responses import etag_for, not_modified, set_validators
 
 bp = Blueprint("sparql", __name__)
+OUTCOME = "localoffer.query_outcome"  # environ key: a failure the fast path met, for answer()
 READ_ONLY = ("this endpoint is read-only: SPARQL Update is refused here (updates go to /update, "
              "with the update token)")
 
@@ -116,10 +118,9 @@ def checked_form(text: str) -> str | None:
     return query_form(text)
 
 
-def choose_formats(form: str | None) -> tuple[Offer, Offer]:
-    """The negotiated (results offer, graph offer) for what the query form will return."""
-    accept = request.accept_mimetypes
-    fmt = request.args.get("format") if request.method == "GET" else request.values.get("format")
+def choose_formats(form: str | None, accept: MIMEAccept, fmt: str | None) -> tuple[Offer, Offer]:
+    """The negotiated (results offer, graph offer) for what the query form will return, from
+    the request's Accept and its `format` parameter."""
     if form == "SELECT":
         return negotiate(RESULTS, accept, fmt), GRAPHS[0]
     if form == "ASK":
@@ -130,6 +131,31 @@ def choose_formats(form: str | None) -> tuple[Offer, Offer]:
         return negotiate(RESULTS, accept, fmt), negotiate(GRAPHS, accept, fmt, graph=True)
     except Exception:  # noqa: BLE001
         return RESULTS[0], GRAPHS[0]
+
+
+def query_job(text: str, formats: tuple[Offer, Offer], settings: Settings, base_iri: str,
+              default_graphs: list[str], named_graphs: list[str], policy: Any = None) -> QueryJob:
+    """The job that answers *text* in the negotiated *formats*."""
+    results, graphs = formats
+    dataset = bool(default_graphs or named_graphs)
+    return QueryJob(text, result_format=results[1], graph_format=graphs[1], limit=settings.result_limit,
+                    default_graph=default_graphs if dataset else None,
+                    named_graphs=named_graphs if dataset else None, base_iri=base_iri,
+                    federation=policy)
+
+
+def validated_parts(job: QueryJob, formats: tuple[Offer, Offer]) -> tuple[Any, ...]:
+    """What, beside the data version, an answer's ETag depends on."""
+    return (job.sparql, job.default_graph, job.named_graphs, formats[0][0], formats[1][0], job.limit)
+
+
+def answer_type(reply: Answer, formats: tuple[Offer, Offer]) -> tuple[str, list[tuple[str, str]]]:
+    """A (non-HTML) answer's Content-Type and the headers saying how many rows it has."""
+    results, graphs = formats
+    offer = graphs if reply.form == "graph" else results
+    mime = offer[0] if offer[1] == reply.format else media_type_for(reply.format, GRAPHS + RESULTS)
+    return with_charset(mime), [("X-LocalOffer-Truncated", "true" if reply.truncated else "false"),
+                                ("X-LocalOffer-Rows", str(reply.count))]
 
 
 def answer(req: QueryRequest) -> Response:
@@ -143,13 +169,11 @@ def answer(req: QueryRequest) -> Response:
     else:
         policy = None
         form = checked_form(text)
-    results, graphs = choose_formats(form)
-    dataset = bool(req.default_graphs or req.named_graphs)
-    job = QueryJob(text, result_format=results[1], graph_format=graphs[1], limit=settings.result_limit,
-                   default_graph=req.default_graphs if dataset else None,
-                   named_graphs=req.named_graphs if dataset else None, base_iri=request.base_url,
-                   federation=policy)
-    parts = (text, job.default_graph, job.named_graphs, results[0], graphs[0], job.limit)
+    fmt = request.args.get("format") if request.method == "GET" else request.values.get("format")
+    formats = choose_formats(form, request.accept_mimetypes, fmt)
+    job = query_job(text, formats, settings, request.base_url, req.default_graphs, req.named_graphs,
+                    policy)
+    parts = validated_parts(job, formats)
     conditional = request.if_none_match or request.if_modified_since is not None
     modified = store.modified() if policy is None else None
     if conditional and policy is None:  # only then is the version needed before the query
@@ -158,19 +182,23 @@ def answer(req: QueryRequest) -> Response:
             cached.vary.add("Accept")
             return cached
     started = time.monotonic()
-    reply = get_pool().run(job, settings.query_timeout)
+    # The WSGI fast path (localoffer.publisher.fastpath) hands over what it met running the query.
+    outcome = request.environ.pop(OUTCOME, None)
+    reply = get_pool().run(job, settings.query_timeout) if outcome is None else outcome
+    if isinstance(reply, Exception):
+        raise reply
     if isinstance(reply, Failure):
         raise_failure(reply)
     assert isinstance(reply, Answer)
-    offer = graphs if reply.form == "graph" else results
     if reply.format == TABLE:
         response = Response(results_page(text, reply, time.monotonic() - started), mimetype="text/html")
+        response.headers["X-LocalOffer-Truncated"] = "true" if reply.truncated else "false"
+        response.headers["X-LocalOffer-Rows"] = str(reply.count)
     else:
-        mime = offer[0] if offer[1] == reply.format else media_type_for(reply.format, GRAPHS + RESULTS)
-        response = Response(reply.body, content_type=with_charset(mime))
+        content_type, counts = answer_type(reply, formats)
+        response = Response(reply.body, content_type=content_type)
+        response.headers.extend(counts)
     response.vary.add("Accept")
-    response.headers["X-LocalOffer-Truncated"] = "true" if reply.truncated else "false"
-    response.headers["X-LocalOffer-Rows"] = str(reply.count)
     if policy is None:
         set_validators(response, etag_for(reply.version, *parts), modified)
     else:  # the answer depends on other endpoints too: not validated by our version
