@@ -56,7 +56,8 @@ def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings
     url = request.getfixturevalue(fixture)
     kind = "oxigraph" if request.param == "oxigraph-server" else "virtuoso"
     clear_test_graphs(url, kind)
-    return load_settings({"store": url, "base_uri": BASE, "store_kind": kind}, environ={})
+    return load_settings({"store": url, "base_uri": BASE, "store_kind": kind,
+                          "index_cache": str(tmp_path / "index-cache")}, environ={})
 
 
 @pytest.fixture

@@ -156,6 +156,8 @@ class RemoteStore(Store):
                                          extra.get("update_endpoint"), extra.get("gsp_endpoint"))
         self.timeout = settings.http_timeout
         self.retries = settings.http_retries
+        # Where this node keeps its search files (localoffer.textindex.index_folder).
+        self.index_cache = str(extra.get("index_cache") or "") or None
         self.http = requests.Session()
         self._limit_checked = False
         token, user = extra.get("store_token"), extra.get("store_user")

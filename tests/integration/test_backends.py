@@ -71,7 +71,8 @@ def test_publisher_serves_any_backend(backend_store, backend_settings, tmp_path)
     ingest(backend_store, backend_settings, str(NL), authority="E06000013")
     port = free_port()
     env = {"LOCALOFFER_STORE": backend_settings.store, "LOCALOFFER_BASE_URI": BASE,
-           "LOCALOFFER_STORE_KIND": str(backend_settings.extra.get("store_kind", ""))}
+           "LOCALOFFER_STORE_KIND": str(backend_settings.extra.get("store_kind", "")),
+           "LOCALOFFER_INDEX_CACHE": str(tmp_path / "index-cache")}
     if not env["LOCALOFFER_STORE_KIND"]:
         del env["LOCALOFFER_STORE_KIND"]
     with running(localoffer_cmd("serve", "--port", str(port)), f"http://127.0.0.1:{port}/",
