@@ -379,7 +379,10 @@ def test_a_remote_write_updates_the_cached_index_incrementally(backend_store, ba
     (tmp_path / "nlincs.json").write_text(json.dumps(nlincs_services()), encoding="utf-8")
     ingest(backend_store, backend_settings, str(tmp_path / "nlincs.json"), authority=NLINCS, fmt="json")
     # the write itself left the file of its version (no reader built it)
-    path = textindex.index_file(textindex.index_folder(backend_store), backend_store.version())
+    folder = textindex.index_folder(backend_store)
+    if backend_settings.extra.get("index_cache"):  # a remote store: the node's configured cache
+        assert folder == Path(backend_settings.extra["index_cache"])
+    path = textindex.index_file(folder, backend_store.version())
     assert path.exists()
     with textindex.open_index(backend_store) as index:
         assert index.search("speech") == [svc(SVC_NL)] and index.search("explorers") == [svc(SVC_PLAY)]
