@@ -28,7 +28,7 @@ from localoffer.queryexec import TABLE, Answer
 from localoffer.sparqlguard import service_targets
 
 from .conneg import Offer
-from .responses import CORS_HEADERS, compressible, etag_for, gzipped, validator_headers
+from .responses import CORS_HEADERS, add_cors, compress, compressible, etag_for, gzipped, validator_headers
 from .sparql import (
     OUTCOME,
     answer_type,
@@ -52,11 +52,22 @@ class SparqlFastPath:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if (environ.get("PATH_INFO") == "/sparql" and environ.get("REQUEST_METHOD") == "GET"
-                and "HTTP_IF_NONE_MATCH" not in environ and "HTTP_IF_MODIFIED_SINCE" not in environ):
+                and "HTTP_IF_NONE_MATCH" not in environ and "HTTP_IF_MODIFIED_SINCE" not in environ
+                and self.hooks_known()):
             answered = self._answer(environ, start_response)
             if answered is not None:
                 return answered
         return self.inner(environ, start_response)
+
+    def hooks_known(self) -> bool:
+        """Whether the app's request hooks are the ones this path stands in for (CORS and
+        gzip after each request, nothing before): a hook added to the app later turns the
+        fast path off rather than being skipped by it."""
+        app = self.app
+        after = {key: funcs for key, funcs in app.after_request_funcs.items() if funcs}
+        before = [funcs for funcs in (*app.before_request_funcs.values(),
+                                      *app.url_value_preprocessors.values()) if funcs]
+        return not before and after == {None: [compress, add_cors]}
 
     def _answer(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes] | None:
         """The response, or None to leave the request to Flask."""

@@ -151,6 +151,19 @@ def test_other_requests_reach_the_view(app, monkeypatch, method, params, headers
                           headers=headers)[0]
 
 
+def test_a_request_hook_added_to_the_app_turns_the_fast_path_off(app, monkeypatch):
+    def marked(response):
+        response.headers["X-Marked"] = "yes"
+        return response
+
+    monkeypatch.setitem(app.after_request_funcs, None, [*app.after_request_funcs[None], marked])
+    status, headers, _ = call(app.wsgi_app, path="/sparql", query_string={"query": LOOKUP},
+                              headers={"Accept": "text/turtle"})
+    assert status == "200 OK" and headers["x-marked"] == "yes"
+    monkeypatch.setitem(app.before_request_funcs, "sparql", [lambda: None])
+    assert not app.wsgi_app.hooks_known()
+
+
 def test_a_failing_query_runs_once_and_the_view_reports_it(app, monkeypatch):
     pool = Counting(app.extensions["localoffer.querypool"])
     monkeypatch.setitem(app.extensions, "localoffer.querypool", pool)
