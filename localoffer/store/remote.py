@@ -29,6 +29,7 @@ from localoffer.sparqlguard import query_form
 from localoffer.store import GraphResult, Store, WriteSession
 from localoffer.textindex import publish_cached, touched_by_update
 
+WRITE_TIMEOUT = 600.0  # seconds; LOCALOFFER_STORE_WRITE_TIMEOUT
 MIME = {"nt": "application/n-triples", "ttl": "text/turtle", "nq": "application/n-quads",
         "trig": "application/trig", "jsonld": "application/ld+json", "rdf": "application/rdf+xml"}
 KINDS = ("oxigraph", "virtuoso", "fuseki", "graphdb", "neptune", "generic")
@@ -155,6 +156,8 @@ class RemoteStore(Store):
         self.endpoints = infer_endpoints(settings.store, extra.get("store_kind"),
                                          extra.get("update_endpoint"), extra.get("gsp_endpoint"))
         self.timeout = settings.http_timeout
+        # Writes (an update, a graph replaced) may take minutes for a large graph: their own limit.
+        self.write_timeout = float(extra.get("store_write_timeout") or WRITE_TIMEOUT)
         self.retries = settings.http_retries
         # Where this node keeps its search files (localoffer.textindex.index_folder).
         self.index_cache = str(extra.get("index_cache") or "") or None
@@ -171,12 +174,17 @@ class RemoteStore(Store):
                 self.http.auth = (str(user), password)
 
     # -- HTTP ----------------------------------------------------------------------------
-    def _send(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, url: str, *, idempotent: bool, write: bool = False,
+              **kwargs: Any) -> requests.Response:
+        limit = self.write_timeout if write else self.timeout
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = self.http.request(method, url, timeout=self.timeout, **kwargs)
+                response = self.http.request(method, url, timeout=limit, **kwargs)
+            except requests.ReadTimeout:
+                if not idempotent or attempt > self.retries:
+                    raise StoreError(self._late(url, write, idempotent)) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if not idempotent or attempt > self.retries:
                     raise StoreError(f"the SPARQL store at {url} is unreachable: "
@@ -186,9 +194,19 @@ class RemoteStore(Store):
                     return response
             time.sleep(min(0.25 * 2 ** (attempt - 1), 4.0))
 
+    def _late(self, url: str, write: bool, idempotent: bool) -> str:
+        """What to say when the store took longer than its limit to answer."""
+        if write:
+            maybe = "" if idempotent else " (it may still take effect)"
+            return (f"the SPARQL store at {url} did not finish a write within {self.write_timeout:g} s"
+                    f"{maybe}; a large graph can take longer: raise LOCALOFFER_STORE_WRITE_TIMEOUT")
+        return (f"the SPARQL store at {url} did not answer within {self.timeout:g} s "
+                "(LOCALOFFER_HTTP_TIMEOUT)")
+
     def run_update(self, sparql: str) -> None:
         """Send one SPARQL Update request (not retried: it may have taken effect)."""
-        r = self._send("POST", self.endpoints.update, idempotent=False, data={"update": sparql})
+        r = self._send("POST", self.endpoints.update, idempotent=False, data={"update": sparql},
+                       write=True)
         if r.status_code >= 300:
             raise StoreError(f"the SPARQL store refused an update (HTTP {r.status_code}): {r.text[:500]}")
 
@@ -198,7 +216,7 @@ class RemoteStore(Store):
         if self.endpoints.gsp is None:
             self._insert_data(graph, body, fmt)
             return
-        r = self._send("PUT", self.endpoints.gsp, idempotent=True,
+        r = self._send("PUT", self.endpoints.gsp, idempotent=True, write=True,
                        params={self.endpoints.graph_param: graph}, data=body,
                        headers={"Content-Type": MIME[fmt]})
         if r.status_code >= 300:
