@@ -63,14 +63,14 @@ VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 
 
 @contextmanager
-def virtuoso_process(folder: Path, *, buffers: int | None = None, max_rows: int = 0,
+def virtuoso_process(folder: Path, *, buffers: int | None = None, max_rows: int = 0, max_time: int = 0,
                      cost_limit: int = 0) -> Iterator[str]:
     """Run Virtuoso with its database in *folder* on free loopback ports; yields its /sparql
     URL. SPARQL updates and the Graph Store Protocol are opened to the anonymous SPARQL user
     (loopback only). *buffers* sets NumberOfBuffers (8 KB pages; the packaged default suits
-    a few million triples; the national benchmark gives it more). *max_rows* and *cost_limit*
-    (ResultSetMaxRows, MaxQueryCostEstimationTime) are off unless a test wants to see what a
-    store left with them does."""
+    a few million triples; the national benchmark gives it more). *max_rows*, *max_time* and
+    *cost_limit* (ResultSetMaxRows, MaxQueryExecutionTime, MaxQueryCostEstimationTime) are off
+    unless a test wants to see what a store left with them does."""
     binary = shutil.which("virtuoso-t") or "virtuoso-t"
     sql_port, http_port = free_port(), free_port()
     ini = VIRTUOSO_INI.read_text()
@@ -84,6 +84,11 @@ def virtuoso_process(folder: Path, *, buffers: int | None = None, max_rows: int 
     # MaxQueryCostEstimationTime (400 s in Debian's ini); its estimates for small graphs it has
     # just been given run to hours, so the estimate must not be a reason to refuse.
     ini = re.sub(r"(?m)^MaxQueryCostEstimationTime\s*=.*$", f"MaxQueryCostEstimationTime = {cost_limit}", ini)
+    # kind: Virtuoso stops any SPARQL request, updates included, after MaxQueryExecutionTime
+    # (60 s in Debian's ini) with "SR171: Transaction timed out"; replacing a large graph (a
+    # validation report of tens of thousands of services) takes longer. localoffer bounds
+    # its reads itself (LOCALOFFER_QUERY_TIMEOUT, LOCALOFFER_HTTP_TIMEOUT).
+    ini = re.sub(r"(?m)^MaxQueryExecutionTime\s*=.*$", f"MaxQueryExecutionTime = {max_time}", ini)
     if buffers:
         ini = re.sub(r"(?m)^NumberOfBuffers\s*=.*$", f"NumberOfBuffers = {buffers}", ini)
         ini = re.sub(r"(?m)^MaxDirtyBuffers\s*=.*$", f"MaxDirtyBuffers = {buffers * 3 // 4}", ini)

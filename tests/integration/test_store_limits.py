@@ -1,6 +1,6 @@
-"""A remote store left with answer limits (Virtuoso's ResultSetMaxRows and
-MaxQueryCostEstimationTime as Debian ships them) is refused with an error that says which
-setting to change, rather than giving cut answers without a sign."""
+"""A remote store left with answer limits (Virtuoso's ResultSetMaxRows,
+MaxQueryCostEstimationTime and MaxQueryExecutionTime as Debian ships them, or lower) is refused
+with an error that says which setting to change, rather than giving cut answers without a sign."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def limited_virtuoso(tmp_path_factory):
                    shutil.which("virtuoso-t") is not None and VIRTUOSO_INI.exists(),
                    "apt-get install virtuoso-opensource")
     with virtuoso_process(tmp_path_factory.mktemp("virtuoso-limited"), max_rows=10000,
-                          cost_limit=400) as url:
+                          cost_limit=400, max_time=1) as url:
         yield f"sparql+{url}"
 
 
@@ -59,5 +59,18 @@ def test_a_refusal_by_estimated_cost_says_which_setting(limited_virtuoso):
         with pytest.raises(StoreError, match="estimate of the cost.*MaxQueryCostEstimationTime = 0"):
             store.query("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
                         "?j ?k ?l . ?m ?n2 ?o }")
+    finally:
+        store.close()
+
+
+def test_an_update_stopped_at_the_time_limit_says_which_setting(limited_virtuoso):
+    store = _store(limited_virtuoso)
+    rows = "".join(f"<urn:lo:s{i}> <urn:lo:p> {i} .\n" for i in range(1500))
+    try:
+        store.put_graph("urn:lo:big", rows.encode(), "nt")
+        with pytest.raises(StoreError, match=r"time limit.*MaxQueryExecutionTime = 0"):
+            # 1,500 x 1,500 triples to insert: far past the one second this store allows
+            store.run_update("INSERT { GRAPH <urn:lo:copy> { ?a <urn:lo:q> ?b } } "
+                             "WHERE { GRAPH <urn:lo:big> { ?a ?p ?x . ?b ?r ?y } }")
     finally:
         store.close()
