@@ -126,7 +126,7 @@ def virtuoso(args, fig: dict, embedded_store: Path) -> None:
     folder = args.workdir / "virtuoso"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    with virtuoso_process(folder, buffers=args.virtuoso_buffers) as url:
+    with virtuoso_process(folder, buffers=args.virtuoso_buffers, after_image=2_000_000_000) as url:
         store_url = f"sparql+{url}"
         settings = load_settings({"store": store_url, "base_uri": BASE, "store_kind": "virtuoso"},
                                  environ={})

@@ -64,13 +64,14 @@ VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 
 @contextmanager
 def virtuoso_process(folder: Path, *, buffers: int | None = None, max_rows: int = 0, max_time: int = 0,
-                     cost_limit: int = 0) -> Iterator[str]:
+                     cost_limit: int = 0, after_image: int | None = None) -> Iterator[str]:
     """Run Virtuoso with its database in *folder* on free loopback ports; yields its /sparql
     URL. SPARQL updates and the Graph Store Protocol are opened to the anonymous SPARQL user
     (loopback only). *buffers* sets NumberOfBuffers (8 KB pages; the packaged default suits
     a few million triples; the national benchmark gives it more). *max_rows*, *max_time* and
     *cost_limit* (ResultSetMaxRows, MaxQueryExecutionTime, MaxQueryCostEstimationTime) are off
-    unless a test wants to see what a store left with them does."""
+    unless a test wants to see what a store left with them does. *after_image* sets
+    TransactionAfterImageLimit (bytes; Virtuoso's default is 50 MB)."""
     binary = shutil.which("virtuoso-t") or "virtuoso-t"
     sql_port, http_port = free_port(), free_port()
     ini = VIRTUOSO_INI.read_text()
@@ -89,6 +90,11 @@ def virtuoso_process(folder: Path, *, buffers: int | None = None, max_rows: int 
     # validation report of tens of thousands of services) takes longer. localoffer bounds
     # its reads itself (LOCALOFFER_QUERY_TIMEOUT, LOCALOFFER_HTTP_TIMEOUT).
     ini = re.sub(r"(?m)^MaxQueryExecutionTime\s*=.*$", f"MaxQueryExecutionTime = {max_time}", ini)
+    if after_image is not None:
+        # kind: one update (a graph replaced: DROP, then ADD of the staging graph) must fit
+        # Virtuoso's transaction log limit, 50 MB unless set; a validation report of 30,000
+        # services does not.
+        ini = ini.replace("[Parameters]\n", f"[Parameters]\nTransactionAfterImageLimit = {after_image}\n", 1)
     if buffers:
         ini = re.sub(r"(?m)^NumberOfBuffers\s*=.*$", f"NumberOfBuffers = {buffers}", ini)
         ini = re.sub(r"(?m)^MaxDirtyBuffers\s*=.*$", f"MaxDirtyBuffers = {buffers * 3 // 4}", ini)

@@ -147,6 +147,28 @@ class RemoteSession(WriteSession):
                 pass
 
 
+def _raise_virtuoso_limit(r: requests.Response, what: str) -> None:
+    """Name the virtuoso.ini setting when Virtuoso refused a write at one of its own limits."""
+    if r.status_code < 300:
+        return
+    said = r.text.strip()
+    if "SR171" in said:
+        # kind: Virtuoso stops every SPARQL request, updates included, at its
+        # MaxQueryExecutionTime (60 s in Debian's virtuoso.ini).
+        raise StoreError(f"the SPARQL store stopped {what} at its own time limit (SR171: transaction "
+                         "timed out); on Virtuoso set MaxQueryExecutionTime = 0 in the [SPARQL] "
+                         "section of virtuoso.ini (replacing a large graph takes minutes; localoffer "
+                         "bounds reads itself: LOCALOFFER_QUERY_TIMEOUT)")
+    if "SR325" in said:
+        # kind: Virtuoso aborts a write whose transaction log outgrows
+        # TransactionAfterImageLimit (50 MB unless set): uploading or replacing a large graph does.
+        raise StoreError(f"the SPARQL store aborted {what} as too large for its transaction log "
+                         "(SR325); on Virtuoso raise TransactionAfterImageLimit in the [Parameters] "
+                         "section of virtuoso.ini above the size of the largest graph localoffer "
+                         "writes (a validation report of 30,000 services needs more than the "
+                         "default 50 MB)")
+
+
 class RemoteStore(Store):
     """Any SPARQL 1.1 store reached over HTTP; see the module docstring."""
 
@@ -215,6 +237,7 @@ class RemoteStore(Store):
                 f"({r.text.strip().splitlines()[0][:200]}); on Virtuoso set MaxQueryExecutionTime "
                 "= 0 in the [SPARQL] section of virtuoso.ini (replacing a large graph takes "
                 "minutes; localoffer bounds reads itself: LOCALOFFER_QUERY_TIMEOUT)")
+        _raise_virtuoso_limit(r, "an update")
         if r.status_code >= 300:
             raise StoreError(f"the SPARQL store refused an update (HTTP {r.status_code}): {r.text[:500]}")
 
@@ -227,6 +250,7 @@ class RemoteStore(Store):
         r = self._send("PUT", self.endpoints.gsp, idempotent=True, write=True,
                        params={self.endpoints.graph_param: graph}, data=body,
                        headers={"Content-Type": MIME[fmt]})
+        _raise_virtuoso_limit(r, f"data for <{graph}>")
         if r.status_code >= 300:
             raise StoreError(f"the SPARQL store refused data for <{graph}> "
                              f"(HTTP {r.status_code}): {r.text[:500]}")

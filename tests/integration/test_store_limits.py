@@ -1,5 +1,6 @@
 """A remote store left with answer limits (Virtuoso's ResultSetMaxRows,
-MaxQueryCostEstimationTime and MaxQueryExecutionTime as Debian ships them, or lower) is refused
+MaxQueryCostEstimationTime and MaxQueryExecutionTime as Debian ships them, a small
+TransactionAfterImageLimit) is refused
 with an error that says which setting to change, rather than giving cut answers without a sign."""
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def limited_virtuoso(tmp_path_factory):
                    shutil.which("virtuoso-t") is not None and VIRTUOSO_INI.exists(),
                    "apt-get install virtuoso-opensource")
     with virtuoso_process(tmp_path_factory.mktemp("virtuoso-limited"), max_rows=10000,
-                          cost_limit=400, max_time=1) as url:
+                          cost_limit=400, max_time=1,
+                          after_image=100_000) as url:
         yield f"sparql+{url}"
 
 
@@ -65,12 +67,25 @@ def test_a_refusal_by_estimated_cost_says_which_setting(limited_virtuoso):
 
 def test_an_update_stopped_at_the_time_limit_says_which_setting(limited_virtuoso):
     store = _store(limited_virtuoso)
-    rows = "".join(f"<urn:lo:s{i}> <urn:lo:p> {i} .\n" for i in range(1500))
+    rows = "".join(f"<urn:lo:s{i}> <urn:lo:p> {i} .\n" for i in range(300))
     try:
-        store.put_graph("urn:lo:big", rows.encode(), "nt")
+        store.put_graph("urn:lo:small", rows.encode(), "nt")
         with pytest.raises(StoreError, match=r"time limit.*MaxQueryExecutionTime = 0"):
-            # 1,500 x 1,500 triples to insert: far past the one second this store allows
-            store.run_update("INSERT { GRAPH <urn:lo:copy> { ?a <urn:lo:q> ?b } } "
-                             "WHERE { GRAPH <urn:lo:big> { ?a ?p ?x . ?b ?r ?y } }")
+            # one triple to write, after counting 300^3 rows: far past the second this store allows
+            store.run_update("INSERT { GRAPH <urn:lo:count> { <urn:lo:all> <urn:lo:n> ?n } } WHERE { "
+                             "{ SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:lo:small> "
+                             "{ ?a ?p ?x . ?b ?r ?y . ?c ?q ?z } } } }")
+    finally:
+        store.close()
+
+
+def test_a_write_too_large_for_the_transaction_log_says_which_setting(limited_virtuoso):
+    store = _store(limited_virtuoso)
+    rows = "".join(f"<urn:lo:t{i}> <urn:lo:p> \"a label long enough to weigh in the log {i}\" .\n"
+                   for i in range(3000))
+    try:
+        with pytest.raises(StoreError, match=r"data for <urn:lo:wide> as too large for its transaction "
+                                             r"log.*TransactionAfterImageLimit"):
+            store.put_graph("urn:lo:wide", rows.encode(), "nt")
     finally:
         store.close()
