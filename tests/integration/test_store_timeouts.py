@@ -52,6 +52,8 @@ def slow_store() -> Iterator[str]:
     thread.start()
     yield f"sparql+http://127.0.0.1:{server.server_address[1]}/query"
     server.shutdown()
+    server.server_close()
+    time.sleep(DELAY)  # requests the clients gave up on finish and close their sockets
 
 
 def store_with(url: str, **limits: float):
