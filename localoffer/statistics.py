@@ -14,6 +14,7 @@ a council's taxonomy placed under an area of need) makes everything counted agai
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -44,6 +45,12 @@ def tables(schema: str) -> str:
     file beside a version's search tables, see `localoffer.textindex`)."""
     return (TABLES.replace("CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {schema}.")
             .replace("CREATE INDEX IF NOT EXISTS ", f"CREATE INDEX IF NOT EXISTS {schema}."))
+
+
+def table_names() -> list[str]:
+    """The names of the tables in TABLES."""
+    return re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", TABLES)
+
 
 PER_AUTHORITY = P + """SELECT ?authority ?code (SAMPLE(?nm) AS ?name) (COUNT(DISTINCT ?service) AS ?services)
        (COUNT(DISTINCT ?org) AS ?organizations) (COUNT(DISTINCT ?place) AS ?locations)

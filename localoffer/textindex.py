@@ -118,6 +118,12 @@ def counts_file(path: Path) -> Path:
     return path.with_name(path.name + "-counts")
 
 
+def remove(path: Path) -> None:
+    """Delete a version file and its counts file (a reader that has them open keeps reading)."""
+    for f in (path, counts_file(path)):
+        f.unlink(missing_ok=True)
+
+
 def open_file(path: Path, *, writable: bool = False) -> sqlite3.Connection:
     """A version's file with its kept counts attached as `counts` (the tables of both answer
     to their names alone). Read-only files are opened immutable: a version's files never
@@ -203,8 +209,7 @@ def build(source: Reader, target: Path, graphs: Iterable[str], *, previous: Path
     graphs = set(graphs)
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
-    for f in (part, counts_file(part)):
-        f.unlink(missing_ok=True)
+    remove(part)
     incremental = previous is not None and touched is not None and _usable_or_upgraded(previous)
     if incremental:
         assert previous is not None and touched is not None
@@ -315,7 +320,6 @@ def _format(path: Path) -> str | None:
     return row[0] if row else None
 
 
-_COUNTS = ("graph_stat", "graph_authority", "authority_stat", "need_band", "concept")
 
 
 def _upgraded(path: Path) -> bool:
@@ -334,7 +338,7 @@ def _upgraded(path: Path) -> bool:
     try:
         conn.executescript(statistics.tables("counts"))
         conn.execute("BEGIN")
-        for table in _COUNTS:  # fixed names
+        for table in statistics.table_names():
             conn.execute(f"INSERT INTO counts.{table} SELECT * FROM main.{table}")  # noqa: S608
             conn.execute(f"DROP TABLE main.{table}")
         conn.execute("UPDATE info SET value = ? WHERE key = 'format'", (FORMAT,))
@@ -401,13 +405,11 @@ def publish_cached(store: Any, session: Any, previous: str) -> None:
             build(store, target, store.named_graphs(), previous=prev, touched=session.touched,
                   version=session.marker)
             if store.version() != session.marker:  # read while another write landed: not this version
-                target.unlink(missing_ok=True)
-                counts_file(target).unlink(missing_ok=True)
+                remove(target)
             else:
                 _keep_newest(folder, KEEP_CACHED)
     except (StoreError, sqlite3.Error, OSError) as exc:
-        target.unlink(missing_ok=True)
-        counts_file(target).unlink(missing_ok=True)
+        remove(target)
         log.warning("text index of store version %s not built after the write (%s); the first "
                     "reader builds it", session.marker, exc)
 
@@ -419,8 +421,7 @@ KEEP_CACHED = 3
 def _keep_newest(folder: Path, keep: int) -> None:
     files = sorted(folder.glob("*.sqlite"), key=lambda f: f.stat().st_mtime, reverse=True)
     for f in files[keep:]:
-        f.unlink(missing_ok=True)  # a reader that has it open keeps reading it
-        counts_file(f).unlink(missing_ok=True)
+        remove(f)
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -523,8 +524,7 @@ def _build_for_reader(view: Any, path: Path, version: str) -> bool:
         if view.version() == version:
             _keep_newest(path.parent, KEEP_CACHED)
             return True
-        path.unlink(missing_ok=True)
-        counts_file(path).unlink(missing_ok=True)
+        remove(path)
         return False
 
 

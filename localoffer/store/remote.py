@@ -229,14 +229,6 @@ class RemoteStore(Store):
         """Send one SPARQL Update request (not retried: it may have taken effect)."""
         r = self._send("POST", self.endpoints.update, idempotent=False, data={"update": sparql},
                        write=True)
-        if r.status_code >= 300 and "SR171" in r.text:
-            # kind: Virtuoso stops every SPARQL request, updates included, at its
-            # MaxQueryExecutionTime (60 s in Debian's virtuoso.ini).
-            raise StoreError(
-                "the SPARQL store stopped an update at its own time limit "
-                f"({r.text.strip().splitlines()[0][:200]}); on Virtuoso set MaxQueryExecutionTime "
-                "= 0 in the [SPARQL] section of virtuoso.ini (replacing a large graph takes "
-                "minutes; localoffer bounds reads itself: LOCALOFFER_QUERY_TIMEOUT)")
         _raise_virtuoso_limit(r, "an update")
         if r.status_code >= 300:
             raise StoreError(f"the SPARQL store refused an update (HTTP {r.status_code}): {r.text[:500]}")

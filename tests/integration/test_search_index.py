@@ -560,7 +560,7 @@ def test_a_file_of_the_previous_format_is_upgraded_not_rebuilt(tmp_path, monkeyp
     path = textindex.index_file(Path(settings.store) / "derived", store.version())
     expected = tables(path)
     with closing(textindex.open_file(path, writable=True)) as conn:  # as format 5 wrote it
-        for table in textindex._COUNTS:
+        for table in statistics.table_names():
             conn.execute(f"CREATE TABLE main.{table} AS SELECT * FROM counts.{table}")  # noqa: S608
         conn.execute("UPDATE info SET value = '5' WHERE key = 'format'")
     textindex.counts_file(path).unlink()
