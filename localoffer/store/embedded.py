@@ -30,6 +30,7 @@ import pyoxigraph as ox
 
 from localoffer.errors import StoreError
 from localoffer.store import DEFAULT_GRAPH, Store, StoreBusyError, WriteSession
+from localoffer.store import snapshots
 from localoffer.textindex import publish as publish_index
 from localoffer.textindex import touched_by_update
 
@@ -48,16 +49,20 @@ def _graph_node(graph: str) -> ox.NamedNode | ox.DefaultGraph:
 class EmbeddedSession(WriteSession):
     """Writes into a private copy of the published version."""
 
-    def __init__(self, db: ox.Store) -> None:
+    def __init__(self, db: ox.Store, snapshot_folder: Path | None = None) -> None:
         self.db = db
         self.touched: set[str] | None = set()  # graphs changed (None: any), for the text index
         self.prepared: dict[str, Any] = {}  # derived rows the writer built (localoffer.prepared)
+        self.snapshot_folder = snapshot_folder
+        self.snapshots: dict[str, Path] = {}  # graph -> the N-Triples it was replaced with
 
     def _touch(self, graph: str | None) -> None:
         if graph is None:
             self.prepared.clear()
+            self.snapshots.clear()
         else:
             self.prepared.pop(graph, None)
+            self.snapshots.pop(graph, None)
         if self.touched is not None:
             self.touched = None if graph is None else self.touched | {graph}
 
@@ -72,6 +77,31 @@ class EmbeddedSession(WriteSession):
     def replace_graph(self, graph: str, ntriples: Path) -> None:
         self.drop_graph(graph)
         self.load(graph, ntriples, "nt")
+        target = self._snapshot_path(graph)
+        if target is not None:
+            try:
+                os.link(ntriples, target)
+            except OSError:
+                shutil.copyfile(ntriples, target)
+            self.snapshots[graph] = target
+
+    def _snapshot_path(self, graph: str) -> Path | None:
+        if self.snapshot_folder is None or graph == DEFAULT_GRAPH:
+            return None
+        self.snapshot_folder.mkdir(parents=True, exist_ok=True)
+        target = self.snapshot_folder / snapshots.file_name(graph)
+        target.unlink(missing_ok=True)
+        return target
+
+    def verified_snapshots(self) -> dict[str, tuple[Path, int]]:
+        """The snapshots of this write that match their graphs (see localoffer.store.snapshots)."""
+        kept = {}
+        for graph, path in self.snapshots.items():
+            rows = list(self.db.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
+            triples = int(rows[0]["n"].value)
+            if snapshots.verified(path, triples):
+                kept[graph] = (path, triples)
+        return kept
 
     @contextmanager
     def stream_graph(self, graph: str) -> Iterator[IO[str]]:
@@ -95,10 +125,14 @@ class EmbeddedSession(WriteSession):
         loader = threading.Thread(target=load, name="localoffer-bulk-load", daemon=True)
         loader.start()
         out = open(write_fd, "w", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115
+        snapshot = self._snapshot_path(graph)
+        copy = None if snapshot is None else open(snapshot, "w", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115
         try:
             try:
-                yield out
+                yield out if copy is None else snapshots.Tee(out, copy)
             finally:
+                if copy is not None:
+                    copy.close()
                 try:
                     out.close()
                 except BrokenPipeError:
@@ -114,6 +148,8 @@ class EmbeddedSession(WriteSession):
             raise exc
         if isinstance(node, ox.NamedNode) and not self.db.contains_named_graph(node):
             self.db.add_graph(node)
+        if snapshot is not None:
+            self.snapshots[graph] = snapshot
 
     def load(self, graph: str, data: Path | bytes, fmt: str = "nt") -> None:
         self._touch(None if fmt in ("nq", "trig") else graph)
@@ -182,8 +218,12 @@ class EmbeddedStore(Store):
         return name
 
     def _snapshot(self) -> ox.Store:
+        return self._opened()[0]
+
+    def _opened(self) -> tuple[ox.Store, str | None]:
+        """The version read now and its name."""
         if self._pinned:
-            return self._db  # type: ignore[return-value]
+            return self._db, self._name  # type: ignore[return-value]
         name = self._current_name()
         with self._lock:
             if self._db is None or name != self._name:
@@ -196,7 +236,7 @@ class EmbeddedStore(Store):
                         raise StoreError(f"cannot open store version {name} in {self.root}: "
                                          f"{exc}") from None
                 self._name = name
-            return self._db
+            return self._db, self._name
 
     def query(self, sparql: str, *, default_graph: Sequence[str] | None = None,
               named_graphs: Sequence[str] | None = None) -> Any:
@@ -235,7 +275,13 @@ class EmbeddedStore(Store):
             return None
 
     def dump(self, out: IO[bytes], fmt: str = "nq", graph: str | None = None) -> None:
-        db = self._snapshot()
+        db, name = self._opened()
+        if fmt == "nt" and graph is not None and name is not None:
+            kept = snapshots.open_graph(self.root, name, graph)
+            if kept is not None:  # the N-Triples it was loaded from: no term lookups
+                with kept:
+                    shutil.copyfileobj(kept, out, 1 << 20)
+                return
         if fmt in ("nq", "trig") and graph is None:
             db.dump(out, FORMATS[fmt])
         elif graph is not None:
@@ -271,21 +317,26 @@ class EmbeddedStore(Store):
             new_path = versions / new_name
             if current is not None:
                 ox.Store.read_only(str(versions / current)).backup(str(new_path))
-            session = EmbeddedSession(ox.Store(str(new_path)))
+            snapshots.remove(self.root, new_name)  # left by a killed writer
+            session = EmbeddedSession(ox.Store(str(new_path)), snapshots.folder(self.root, new_name))
             try:
                 yield session
+                kept = session.verified_snapshots()
                 session.db.flush()
             except BaseException:
                 session.close()
                 shutil.rmtree(new_path, ignore_errors=True)
+                snapshots.remove(self.root, new_name)
                 raise
             # The read-write handle must be gone before readers open the version: RocksDB
             # may still compact and delete files while a writer has it open.
             session.close()
             try:  # the text index and counts of the new version, read from it read-only
                 publish_index(self.root, current, new_name, session.touched, session.prepared)
+                snapshots.publish(self.root, current, new_name, session.touched, kept)
             except BaseException:
                 shutil.rmtree(new_path, ignore_errors=True)
+                snapshots.remove(self.root, new_name)
                 raise
             self._publish(new_name)
 
@@ -315,3 +366,4 @@ class EmbeddedStore(Store):
             doomed = [n for n in names if n > current] + older[: max(0, len(older) - KEEP_VERSIONS + 1)]
         for name in doomed:
             shutil.rmtree(versions / name, ignore_errors=True)
+        snapshots.prune(versions.parent, {p.name for p in versions.iterdir()})
