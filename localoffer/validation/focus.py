@@ -231,11 +231,12 @@ def check_scope(
         seeds = [r for r in scope.records if not scope.is_top(ox.NamedNode(r))]
     ordered = sorted(set(seeds))
     ordered.sort(key=lambda r: (scope.records.get(r) != "services",))
-    owners = ownership(scope, ordered + sorted(r for r in scope.records if scope.is_top(ox.NamedNode(r))))
     with paused_gc():
+        owners = ownership(scope, ordered + sorted(r for r in scope.records if scope.is_top(ox.NamedNode(r))))
         index = compiled.Index((t for ts in scope.out.values() for t in ts), ntriples=scope.ntriples)
         found = compiled.findings(index)
-    return [(owners[f.focus_term], f) for f in found if f.focus_term in owners]
+        del index
+        return [(owners[f.focus_term], f) for f in found if f.focus_term in owners]
 
 
 def run_focus_set(fs: FocusSet) -> tuple[list[tuple[str, Finding]], float]:
@@ -368,7 +369,8 @@ def read_graphs(store: Store, graphs: list[str]) -> bytes:
 def paused_gc() -> Iterator[None]:
     """No cyclic garbage collection while an authority's index is built and checked: its
     millions of new objects otherwise trigger collections over everything, which doubled the
-    time to build the index (a collection runs when it is over)."""
+    time to build the index. Keep the pause until they are gone: re-enabling the collector
+    while they are alive soon triggers a full pass over them."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -468,10 +470,13 @@ def validate_store(
     if plan is not None:
         result = _partial(store, settings, code, graphs, state, previous, plan, workers, batch_size)
     else:
-        scope = extract(store, settings, code, graphs, state)
-        by_record = merge(check_scope(scope, workers=workers, batch_size=batch_size))
-        result = finish(code, scope.records, by_record, state, settings)
-        result.stats.update(mode="full", revalidated=len(scope.records))
+        with paused_gc():  # see _one
+            scope = extract(store, settings, code, graphs, state)
+            by_record = merge(check_scope(scope, workers=workers, batch_size=batch_size))
+            records = scope.records
+            del scope
+        result = finish(code, records, by_record, state, settings)
+        result.stats.update(mode="full", revalidated=len(records))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -652,10 +657,16 @@ def _one(
 
     store = open_store(settings)
     try:
-        graphs = data_graphs(store, settings)
-        state = vcache.current_state(store, settings, code, graphs)
-        scope = extract(store, settings, code, graphs, state)
-        return scope.records, check_scope(scope), state
+        # No cyclic collection until the authority's millions of objects are gone: a full
+        # pass over them costs ~0.6 s, and re-enabling the collector while they are alive
+        # triggers one or two (~2 s of a ~10 s authority). The triples hold no cycles.
+        with paused_gc():
+            graphs = data_graphs(store, settings)
+            state = vcache.current_state(store, settings, code, graphs)
+            scope = extract(store, settings, code, graphs, state)
+            records, found = scope.records, check_scope(scope)
+            del scope
+        return records, found, state
     finally:
         store.close()
 

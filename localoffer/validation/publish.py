@@ -15,6 +15,7 @@ from localoffer.prepared import Neutral
 from localoffer.store import Store, WriteSession
 from localoffer.validation import cache as vcache
 from localoffer.validation.core import ValidationResult
+from localoffer.validation.focus import paused_gc
 from localoffer.validation.reportgraph import path_nodes, report_triples, result_iri
 
 _DQV = "http://www.w3.org/ns/dqv#"
@@ -24,6 +25,11 @@ def publish_report(store: Store, settings: Settings, result: ValidationResult) -
     """Keep the report as RDF in the authority's validation graph (replacing the previous one),
     so SPARQL can ask which councils lack what and compare their completeness; returns the
     graph IRI. A focus-set result also leaves its cache for the next incremental run."""
+    with paused_gc():  # ~100,000 report terms, no cycles: collections would only cost time
+        return _publish_report(store, settings, result)
+
+
+def _publish_report(store: Store, settings: Settings, result: ValidationResult) -> str:
     graph = ns.graph_iri(settings.base, "validation", result.authority or "all")
     state, records, by_record = vcache.state_of(result)
     previous = result.stats.get("previous_findings")
