@@ -29,8 +29,6 @@ authority links) the store is validated whole instead."""
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
-import gc
 import io
 import multiprocessing
 import os
@@ -43,6 +41,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from localoffer import namespaces as ns
+from localoffer.collector import paused_gc
 from localoffer.config import Settings
 from localoffer.errors import ValidationError
 from localoffer.store import Store
@@ -363,21 +362,6 @@ def read_graphs(store: Store, graphs: list[str]) -> bytes:
     for g in graphs:
         store.dump(buf, "nt", graph=g)
     return buf.getvalue()
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection while an authority's index is built and checked: its
-    millions of new objects otherwise trigger collections over everything, which doubled the
-    time to build the index. Keep the pause until they are gone: re-enabling the collector
-    while they are alive soon triggers a full pass over them."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _walk(store: Store, settings: Settings, code: str, graphs: list[str],

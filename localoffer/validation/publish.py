@@ -10,12 +10,12 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from localoffer import namespaces as ns
+from localoffer.collector import paused_gc
 from localoffer.config import Settings
 from localoffer.prepared import Neutral
 from localoffer.store import Store, WriteSession
 from localoffer.validation import cache as vcache
 from localoffer.validation.core import ValidationResult
-from localoffer.validation.focus import paused_gc
 from localoffer.validation.reportgraph import path_nodes, report_triples, result_iri
 
 _DQV = "http://www.w3.org/ns/dqv#"
