@@ -270,14 +270,27 @@ def validate(obj: Context, authority: str | None, fmt: str, severities: tuple[st
              output: Path | None, no_store: bool) -> None:
     """Check the Local Offer against the law and the SEND Code of Practice (the SHACL shapes
     in shapes/). Exit status: 0 no Violation, 1 Violations found, 2 validation could not run.
-    The report is kept as RDF in the graph {base}/graph/validation/{authority}."""
+    Each council's report is kept as RDF in the graph {base}/graph/validation/{authority}
+    (data that belongs to no council: all in {base}/graph/validation/all)."""
     from localoffer.reports import render
-    from localoffer.validation import EXIT_ERROR, publish_report, validate_store
+    from localoffer.validation import EXIT_ERROR, drop_combined_report, publish_report, validate_store
+
+    kept: list[str] = []
+
+    def keep(one: Any) -> None:  # each council's report as soon as it is ready
+        kept.append(publish_report(obj.store, obj.settings, one))
 
     try:
-        result = validate_store(obj.store, obj.settings, authority=authority)
+        result = validate_store(obj.store, obj.settings, authority=authority,
+                                publish=None if no_store or authority else keep)
         text = render(result, fmt, severities=severities or None)
-        graph = None if no_store else publish_report(obj.store, obj.settings, result)
+        if no_store:
+            graph = None
+        elif result.stats.get("published"):
+            drop_combined_report(obj.store, obj.settings)
+            graph = f"{len(kept)} graphs " + ", ".join(f"<{g}>" for g in kept[:3]) + (", ..." if len(kept) > 3 else "")
+        else:
+            graph = f"<{publish_report(obj.store, obj.settings, result)}>"
         if output:
             output.write_text(text, encoding="utf-8")
         else:
@@ -290,7 +303,7 @@ def validate(obj: Context, authority: str | None, fmt: str, severities: tuple[st
         sys.exit(EXIT_ERROR)
     counts = result.counts
     click.echo(f"{counts['Violation']} violations, {counts['Warning']} warnings, {counts['Info']} infos "
-               f"({result.seconds:.1f} s)" + (f"; report kept in <{graph}>" if graph else ""), err=True)
+               f"({result.seconds:.1f} s)" + (f"; report kept in {graph}" if graph else ""), err=True)
     sys.exit(result.exit_code)
 
 

@@ -27,9 +27,10 @@ from localoffer.validation.core import (
 )
 from localoffer.validation.core import validate_store as validate_store_whole
 from localoffer.validation.focus import iter_validate_authorities, validate_store
-from localoffer.validation.publish import publish_report
+from localoffer.validation.publish import drop_combined_report, publish_report
 
 __all__ = [
+    "drop_combined_report",
     "EXIT_ERROR",
     "EXIT_OK",
     "EXIT_VIOLATION",

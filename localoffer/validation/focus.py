@@ -432,10 +432,16 @@ def validate_store(
     workers: int | None = None,
     incremental: bool = True,
     batch_size: int = BATCH_SIZE,
+    publish: Callable[[ValidationResult], Any] | None = None,
 ) -> ValidationResult:
     """Validate one authority's records (those with lo:localAuthority, its lo:LocalOffer, and
     everything they link to) or, without *authority*, all the data in the store; in focus
-    sets on *workers* processes, re-validating only what changed since the last stored run."""
+    sets on *workers* processes, re-validating only what changed since the last stored run.
+
+    *publish*: without *authority*, when every data graph belongs to an authority, each
+    authority's result is handed to it as soon as it is ready (to keep each council's report
+    in its own validation graph); the combined result returned then has `stats["published"]`
+    set. Otherwise it is not called and the caller publishes the result returned."""
     started = time.perf_counter()
     code = _code(authority)
     graphs = data_graphs(store, settings)
@@ -444,7 +450,7 @@ def validate_store(
     workers = default_workers() if workers is None else workers
     codes = _publishers(store, settings, graphs) if code is None else None
     if codes:  # everything, authority by authority: memory stays that of one authority
-        everything = _all(store, settings, codes, workers, batch_size)
+        everything = _all(store, settings, codes, workers, batch_size, publish)
         if everything is not None:
             everything.seconds = time.perf_counter() - started
             return everything
@@ -483,17 +489,21 @@ def _publishers(store: Store, settings: Settings, graphs: list[str]) -> list[str
 
 
 def _all(
-    store: Store, settings: Settings, codes: list[str], workers: int, batch_size: int
+    store: Store, settings: Settings, codes: list[str], workers: int, batch_size: int,
+    publish: Callable[[ValidationResult], Any] | None = None,
 ) -> ValidationResult | None:
     """All authorities validated one by one and reported as one result (None when a source
-    holds data not tied to its authority: then the store is validated whole)."""
+    holds data not tied to its authority: then the store is validated whole); each one's result
+    goes to *publish* first."""
     records: dict[str, str] = {}
     owned: list[tuple[str, Finding]] = []
     graphs: list[str] = []
     try:
         for result in iter_validate_authorities(
-            store, settings, codes, workers=workers, batch_size=batch_size
+            store, settings, codes, workers=workers, batch_size=batch_size, reports=publish is not None
         ):
+            if publish is not None:
+                publish(result)
             records.update(result.stats["records"])
             owned += [(r, f) for r, fs in result.stats["by_record"].items() for f in fs]
             graphs += result.graphs
@@ -502,7 +512,8 @@ def _all(
         return None
     state = vcache.State(vcache.today(), vcache.shapes_digest(), sorted(set(graphs)), complete=False)
     result = finish(None, records, merge(owned), state, settings)
-    result.stats.update(mode="full", revalidated=len(records), authorities=len(codes))
+    result.stats.update(mode="full", revalidated=len(records), authorities=len(codes),
+                        published=publish is not None)
     return result
 
 
@@ -593,11 +604,13 @@ def iter_validate_authorities(
     *,
     workers: int | None = None,
     batch_size: int = BATCH_SIZE,
+    reports: bool = False,
 ) -> Iterator[ValidationResult]:
     """Full validation of several authorities through one pool of workers; results come in
     order. With the compiled shapes each worker reads and checks whole authorities (as many at
     once as there are workers); otherwise the extraction of the next authority overlaps the
-    pySHACL focus sets of the previous one."""
+    pySHACL focus sets of the previous one. *reports*: each result will be published
+    (publish_report), so the workers write the reports' N-Triples too."""
     workers = default_workers() if workers is None else workers
     graphs = data_graphs(store, settings)
     whole = compiled.package_shapes().fallback is None
@@ -608,7 +621,7 @@ def iter_validate_authorities(
             started = time.perf_counter()
             code = _code(authority)
             if whole and pool:  # one authority per worker, each reading the store itself
-                pending.append((started, code or "", None, None, [pool.submit(_one, settings, code)]))
+                pending.append((started, code or "", None, None, [pool.submit(_one, settings, code, reports)]))
                 while len(pending) > workers:
                     yield _collect(pending.pop(0), settings)
                 continue
@@ -633,11 +646,13 @@ def iter_validate_authorities(
             pool.shutdown()
 
 
-def _one(
-    settings: Settings, code: str | None
-) -> tuple[dict[str, str], list[tuple[str, Finding]], vcache.State]:
-    """One authority read and checked whole in a worker process (its own store handle)."""
+def _one(settings: Settings, code: str | None, report: bool = False) -> ValidationResult:
+    """One authority read, checked and assembled whole in a worker process (its own store
+    handle). With *report*, when the report will be stored whole (no report of the same shapes
+    is stored yet), the worker also writes it as N-Triples (`stats["report_ntriples"]`, see
+    publish_report): the process publishing the reports one after another then only loads it."""
     from localoffer.store import open_store
+    from localoffer.validation.reportgraph import report_triples
 
     store = open_store(settings)
     try:
@@ -650,7 +665,13 @@ def _one(
             scope = extract(store, settings, code, graphs, state)
             records, found = scope.records, check_scope(scope)
             del scope
-        return records, found, state
+            result = finish(code, records, merge(found), state, settings)
+            result.stats.update(mode="full", revalidated=len(records))
+            stored = vcache.read(store, settings, code) if report and code else None
+            if report and code and (stored is None or stored.shapes != state.shapes):
+                result.stats["report_ntriples"] = ox.serialize(
+                    report_triples(result, base=settings.base), format=ox.RdfFormat.N_TRIPLES)
+        return result
     finally:
         store.close()
 
@@ -660,14 +681,13 @@ def _collect(
 ) -> ValidationResult:
     started, code, scope, state, futures = item
     outputs = [f.result() if isinstance(f, cf.Future) else f for f in futures]
-    if scope is None:
-        records, owned, state = outputs[0]
-        by_record = merge(owned)
+    if scope is None:  # a whole authority from _one
+        result: ValidationResult = outputs[0]
     else:
         records = scope.records
         by_record = merge(x for kept, _ in outputs for x in kept)
-    assert state is not None
-    result = finish(code or None, records, by_record, state, settings)
-    result.stats.update(mode="full", revalidated=len(records))
+        assert state is not None
+        result = finish(code or None, records, by_record, state, settings)
+        result.stats.update(mode="full", revalidated=len(records))
     result.seconds = time.perf_counter() - started
     return result

@@ -29,6 +29,18 @@ def publish_report(store: Store, settings: Settings, result: ValidationResult) -
         return _publish_report(store, settings, result)
 
 
+def drop_combined_report(store: Store, settings: Settings) -> bool:
+    """Remove the report of a whole-store run (`{base}/graph/validation/all`) once every
+    authority's report is kept in its own graph, so that SPARQL does not count results twice;
+    whether there was one."""
+    graph = ns.graph_iri(settings.base, "validation", "all")
+    if graph not in store.named_graphs():
+        return False
+    with store.write() as session:
+        session.drop_graph(graph)
+    return True
+
+
 def _publish_report(store: Store, settings: Settings, result: ValidationResult) -> str:
     graph = ns.graph_iri(settings.base, "validation", result.authority or "all")
     state, records, by_record = vcache.state_of(result)
@@ -58,7 +70,8 @@ def _publish_report(store: Store, settings: Settings, result: ValidationResult) 
         touched |= {n for shape in complex_before for n in path_nodes(graph, shape)}
         updates = _forget_header(graph) + _forget_results(graph, gone) + _forget_subjects(graph, orphans)
     else:
-        body = ox.serialize(report_triples(result, base=settings.base), format=ox.RdfFormat.N_TRIPLES)
+        body = result.stats.pop("report_ntriples", None) or ox.serialize(
+            report_triples(result, base=settings.base), format=ox.RdfFormat.N_TRIPLES)
         updates = []
     meta = ns.graph_iri(settings.base, "meta")
     kept_cache = None

@@ -6,7 +6,10 @@ import json
 
 import rdflib
 
+from localoffer import namespaces as ns
 from localoffer.cli import main
+from localoffer.config import load_settings
+from localoffer.store import open_store
 from localoffer.validation import load_shapes, rules
 from localoffer.validation.quality import authority_items
 
@@ -66,3 +69,43 @@ def test_formats_and_errors(runner, tmp_path):
     assert out.exit_code == 1 and "legislation.gov.uk" in html.read_text()
     missing = runner.invoke(main, [*args, "validate", "--authority", "E06000099"])
     assert missing.exit_code == 2
+
+
+PER_AUTHORITY = """PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX dqv: <http://www.w3.org/ns/dqv#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?g (COUNT(DISTINCT ?r) AS ?results) (COUNT(DISTINCT ?m) AS ?measurements) (SAMPLE(?a) AS ?about)
+WHERE { GRAPH ?g { { ?r a sh:ValidationResult } UNION { ?m a dqv:QualityMeasurement ; dcterms:subject ?a } } }
+GROUP BY ?g ORDER BY ?g"""
+
+
+def test_validating_everything_keeps_each_councils_report_in_its_own_graph(runner, tmp_path):
+    """`localoffer validate` without --authority: one report graph per council (with its own
+    DQV measurements, so councils compare in SPARQL), no combined graph, the same results."""
+    args = _args(tmp_path)
+    feeds = {"E06000023": SAMPLES / "bristol-services-2024-12.json",
+             "E06000013": SAMPLES / "north-lincolnshire-services-2024-12.json"}
+    for code, path in feeds.items():
+        assert runner.invoke(main, [*args, "ingest", str(path), "--authority", code]).exit_code == 0
+    combined = runner.invoke(main, [*args, "validate", "--authority", "E06000023", "--format", "json"])
+    one = json.loads(combined.stdout)["counts"]
+    # An older whole-store report graph goes once each council's is kept.
+    store = open_store(load_settings({"store": str(tmp_path / "store"), "base_uri": BASE}, environ={}))
+    stale = tmp_path / "all.nt"
+    stale.write_text(f"<urn:x:r> <{ns.RDF}type> <{ns.SH}ValidationResult> .\n", encoding="utf-8")
+    with store.write() as w:
+        w.replace_graph(ns.graph_iri(BASE, "validation", "all"), stale)
+    store.close()
+    everything = runner.invoke(main, [*args, "validate", "--format", "json"])
+    assert everything.exit_code in (0, 1), everything.output
+    assert "report kept in 2 graphs" in everything.stderr
+    totals = json.loads(everything.stdout)["counts"]
+    q = runner.invoke(main, [*args, "query", PER_AUTHORITY, "--format", "json"])
+    rows = {b["g"]["value"].rsplit("/", 1)[1]: b for b in json.loads(q.stdout)["results"]["bindings"]}
+    assert set(rows) == {"E06000013", "E06000023"}, rows
+    for code, row in rows.items():
+        assert int(row["results"]["value"]) > 0 and int(row["measurements"]["value"]) > 0
+        assert row["about"]["value"].endswith("/" + code)
+    bristol = sum(one.values())
+    assert int(rows["E06000023"]["results"]["value"]) == bristol
+    assert sum(totals.values()) == sum(int(r["results"]["value"]) for r in rows.values())
