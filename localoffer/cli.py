@@ -288,7 +288,8 @@ def validate(obj: Context, authority: str | None, fmt: str, severities: tuple[st
             graph = None
         elif result.stats.get("published"):
             drop_combined_report(obj.store, obj.settings)
-            graph = f"{len(kept)} graphs " + ", ".join(f"<{g}>" for g in kept[:3]) + (", ..." if len(kept) > 3 else "")
+            graph = (f"{len(kept)} graph{'s' if len(kept) != 1 else ''} "
+                     + ", ".join(f"<{g}>" for g in kept[:3]) + (", ..." if len(kept) > 3 else ""))
         else:
             graph = f"<{publish_report(obj.store, obj.settings, result)}>"
         if output:
@@ -299,7 +300,7 @@ def validate(obj: Context, authority: str | None, fmt: str, severities: tuple[st
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     except OSError as exc:
-        click.echo(f"Error: cannot write {output}: {exc.strerror}", err=True)
+        click.echo(f"Error: cannot write {output}: {exc.strerror}" if output else f"Error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     counts = result.counts
     click.echo(f"{counts['Violation']} violations, {counts['Warning']} warnings, {counts['Info']} infos "

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 from typing import Any, Protocol
 
 from localoffer import namespaces as ns
@@ -47,6 +48,8 @@ MAX_MATCHES = 20000
 WEIGHTS = (10.0, 1.0, 3.0)  # bm25 weights of name, description, provider
 _WORD = re.compile(r"\w+", re.UNICODE)
 _IRI_IN_UPDATE = re.compile(r"<([^<>\s]*)>")
+_PREFIX_DECL = re.compile(r"\bPREFIX\s*([A-Za-z_][\w.-]*|)\s*:\s*<([^<>\s]*)>", re.IGNORECASE)
+_BASE_DECL = re.compile(r"\bBASE\s*<([^<>\s]*)>", re.IGNORECASE)
 _ANY_GRAPH = re.compile(r"\bGRAPH\s*[?$]|\b(ALL|NAMED)\b|\bLOAD\b", re.IGNORECASE)
 
 _TABLES = """
@@ -145,10 +148,24 @@ def touched_by_update(sparql: str, touched: set[str] | None) -> set[str] | None:
 
     An update changes the store's default graph or graphs it names by IRI, unless it names
     them by a variable (`GRAPH ?g`) or as ALL/NAMED; every IRI it mentions is taken as a
-    graph that may have changed (IRIs that are not graphs are harmless extras)."""
+    graph that may have changed (IRIs that are not graphs are harmless extras), and so is
+    every prefixed name of a declared prefix (`GRAPH src:a`) and every IRI resolved against
+    each declared base (`BASE <http://x/> ... GRAPH <a>`). A prefixed name with an escape in
+    it may change any graph."""
     if touched is None or _ANY_GRAPH.search(sparql):
         return None
-    return touched | set(_IRI_IN_UPDATE.findall(sparql))
+    iris = set(_IRI_IN_UPDATE.findall(sparql))
+    prefixes = {p: iri for p, iri in _PREFIX_DECL.findall(sparql)}
+    if prefixes:
+        names = re.compile(r"(?<![\w<:?$])(" + "|".join(re.escape(p) for p in prefixes) + r"):([\w.%-]*)(\\?)")
+        for prefix, local, escaped in names.findall(sparql):
+            if escaped:
+                return None
+            iris.add(prefixes[prefix] + local)
+            iris.add(prefixes[prefix] + local.rstrip("."))
+    for base in _BASE_DECL.findall(sparql):
+        iris |= {urljoin(base, i) for i in list(iris)}
+    return touched | iris
 
 
 # -- building ----------------------------------------------------------------------------------

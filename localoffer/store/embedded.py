@@ -79,11 +79,11 @@ class EmbeddedSession(WriteSession):
         self.load(graph, ntriples, "nt")
         target = self._snapshot_path(graph)
         if target is not None:
-            try:
-                os.link(ntriples, target)
-            except OSError:
+            try:  # a copy: the caller may write to its file again
                 shutil.copyfile(ntriples, target)
-            self.snapshots[graph] = target
+                self.snapshots[graph] = target
+            except OSError:
+                target.unlink(missing_ok=True)  # no snapshot; the graph is dumped instead
 
     def _snapshot_path(self, graph: str) -> Path | None:
         if self.snapshot_folder is None or graph == DEFAULT_GRAPH:
@@ -110,6 +110,11 @@ class EmbeddedSession(WriteSession):
         and loading run on two cores at once instead of one after the other."""
         node = _graph_node(graph)
         self.drop_graph(graph)
+        snapshot = self._snapshot_path(graph)
+        try:
+            copy = None if snapshot is None else open(snapshot, "w", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115
+        except OSError:
+            snapshot = copy = None
         read_fd, write_fd = os.pipe()
         reader = os.fdopen(read_fd, "rb", buffering=1 << 20)
         failed: list[BaseException] = []
@@ -125,14 +130,13 @@ class EmbeddedSession(WriteSession):
         loader = threading.Thread(target=load, name="localoffer-bulk-load", daemon=True)
         loader.start()
         out = open(write_fd, "w", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115
-        snapshot = self._snapshot_path(graph)
-        copy = None if snapshot is None else open(snapshot, "w", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115
+        tee = None if copy is None else snapshots.Tee(out, copy)
         try:
             try:
-                yield out if copy is None else snapshots.Tee(out, copy)
+                yield out if tee is None else tee  # type: ignore[misc]
             finally:
-                if copy is not None:
-                    copy.close()
+                if tee is not None:
+                    tee.close_copy()
                 try:
                     out.close()
                 except BrokenPipeError:
@@ -149,7 +153,10 @@ class EmbeddedSession(WriteSession):
         if isinstance(node, ox.NamedNode) and not self.db.contains_named_graph(node):
             self.db.add_graph(node)
         if snapshot is not None:
-            self.snapshots[graph] = snapshot
+            if tee is not None and tee.complete:
+                self.snapshots[graph] = snapshot
+            else:
+                snapshot.unlink(missing_ok=True)
 
     def load(self, graph: str, data: Path | bytes, fmt: str = "nt") -> None:
         self._touch(None if fmt in ("nq", "trig") else graph)
@@ -181,6 +188,9 @@ class EmbeddedSession(WriteSession):
         touched = touched_by_update(sparql, set())
         for g in list(self.prepared) if touched is None else touched & set(self.prepared):
             del self.prepared[g]
+        written = snapshots.written_graphs(sparql)
+        for g in list(self.snapshots) if written is None else written & set(self.snapshots):
+            del self.snapshots[g]
         self.db.update(sparql)
 
     def query(self, sparql: str) -> Any:

@@ -25,15 +25,55 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
 log = logging.getLogger(__name__)
 FOLDER = "snapshots"
 INDEX = "index.json"
+
+
+_ANY = re.compile(r"\bGRAPH\s*[?$]|\b(ALL|NAMED)\b|\bLOAD\b", re.IGNORECASE)
+_TARGET = re.compile(r"\b(?:GRAPH|WITH|INTO|TO|MOVE)\b(?:\s+SILENT\b)?(?:\s+GRAPH\b)?\s*([^\s{}]+)", re.IGNORECASE)
+_PREFIX_DECL = re.compile(r"\bPREFIX\s*([A-Za-z_][\w.-]*|)\s*:\s*<([^<>\s]*)>", re.IGNORECASE)
+_BASE_DECL = re.compile(r"\bBASE\s*<([^<>\s]*)>", re.IGNORECASE)
+
+
+def written_graphs(sparql: str) -> set[str] | None:
+    """The named graphs a SPARQL Update may write (None: any): those named after GRAPH, WITH,
+    INTO, TO and MOVE, as IRIs, prefixed names of declared prefixes, or relative IRIs under a
+    declared base. Only an IRI in a graph position names a graph written; the others an
+    update mentions (subjects, values, graphs it only reads with USING) do not. A word after
+    those keywords that cannot name a graph is inside a literal and is skipped."""
+    if _ANY.search(sparql):
+        return None
+    prefixes = dict(_PREFIX_DECL.findall(sparql))
+    bases = _BASE_DECL.findall(sparql)
+    out: set[str] = set()
+    for m in _TARGET.finditer(sparql):
+        token = m.group(1)
+        if token[0] in "?$":
+            return None
+        if token[0] == "<":
+            end = token.find(">")
+            if end < 0:
+                continue
+            iri = token[1:end]
+        else:
+            prefix, sep, local = token.partition(":")
+            if not sep or prefix not in prefixes:
+                continue  # not a name: text of a literal
+            if "\\" in local:
+                return None  # an escaped local name: not worth resolving
+            iri = prefixes[prefix] + local.rstrip(".;,")
+        out.add(iri)
+        out.update(urljoin(base, iri) for base in bases)
+    return out
 
 
 def folder(root: Path, version: str) -> Path:
@@ -45,39 +85,57 @@ def file_name(graph: str) -> str:
 
 
 class Tee:
-    """A text stream that writes to two: the store's loader and the snapshot file."""
+    """A text stream that writes to two: the store's loader and the snapshot file. The copy
+    failing (a full disk) only ends the copy: `complete` is then False."""
 
     def __init__(self, first: IO[str], second: IO[str]) -> None:
         self.first, self.second = first, second
+        self.complete = True
+
+    def _copy(self, write: Any, data: Any) -> None:
+        if self.complete:
+            try:
+                write(data)
+            except OSError:
+                self.complete = False
 
     def write(self, text: str) -> int:
-        self.second.write(text)
+        self._copy(self.second.write, text)
         return self.first.write(text)
 
     def writelines(self, lines: Any) -> None:
         lines = lines if isinstance(lines, (list, tuple)) else list(lines)
-        self.second.writelines(lines)
+        self._copy(self.second.writelines, lines)
         self.first.writelines(lines)
 
     def flush(self) -> None:
-        self.second.flush()
+        self._copy(lambda _: self.second.flush(), None)
         self.first.flush()
+
+    def close_copy(self) -> None:
+        try:
+            self.second.close()
+        except OSError:
+            self.complete = False
 
 
 def verified(path: Path, triples: int) -> bool:
     """Make the file hold the graph's triples as the store gives them back, and say whether
     it does: typed literals in Oxigraph's canonical form (the store keeps numbers, booleans
     and dates as values: "14.0"^^xsd:decimal comes back as "14"), duplicate lines dropped, and
-    then exactly *triples* lines. A file that does not match is deleted."""
+    then exactly *triples* lines. A file that does not match is deleted, and so is one with
+    blank nodes: the store names them afresh on every load, so labels from the file could
+    clash with another graph's where graphs are read together."""
     try:
         data = path.read_bytes()
-        canonical = canonical_form(data)
-        if canonical.count(b"\n") != triples:
-            canonical = b"".join(line + b"\n" for line in dict.fromkeys(canonical.split(b"\n")) if line)
+        canonical = b"" if b"_:" in data else canonical_form(data)
+        if canonical and (canonical.count(b"\n") != triples or not canonical.endswith(b"\n")
+                          or b"\n\n" in canonical or canonical.startswith(b"\n")):
+            canonical = b"".join(line + b"\n" for line in dict.fromkeys(canonical.split(b"\n")) if line.strip())
     except (OSError, SyntaxError, ValueError) as exc:
         log.info("no snapshot of a graph: %s", exc)
         canonical = b""
-    if canonical.count(b"\n") != triples:
+    if canonical.count(b"\n") != triples or not triples:
         log.info("no snapshot of a graph: %d lines for %d triples", canonical.count(b"\n"), triples)
         path.unlink(missing_ok=True)
         return False
@@ -132,7 +190,7 @@ def publish(root: Path, previous: str | None, name: str, touched: set[str] | Non
     (file, triples), already verified), and those of *previous* for graphs it did not touch."""
     target = folder(root, name)
     target.mkdir(parents=True, exist_ok=True)
-    index = {g: {"file": p.name, "triples": n} for g, (p, n) in written.items()}
+    index = {g: {"file": p.name, "triples": n, "bytes": p.stat().st_size} for g, (p, n) in written.items()}
     if previous is not None and touched is not None:
         for graph, entry in read_index(root, previous).items():
             if graph in touched or graph in index:
@@ -167,9 +225,13 @@ def open_graph(root: Path, version: str, graph: str) -> IO[bytes] | None:
     if not entry:
         return None
     try:
-        return open(folder(root, version) / entry["file"], "rb")  # noqa: SIM115
+        fh = open(folder(root, version) / entry["file"], "rb")  # noqa: SIM115
     except OSError:
         return None  # pruned meanwhile: the caller dumps the graph instead
+    if os.fstat(fh.fileno()).st_size != entry.get("bytes"):  # e.g. cut short by a crash
+        fh.close()
+        return None
+    return fh
 
 
 def remove(root: Path, version: str) -> None:

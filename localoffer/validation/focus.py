@@ -29,6 +29,7 @@ authority links) the store is validated whole instead."""
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import io
 import multiprocessing
 import os
@@ -460,7 +461,8 @@ def validate_store(
     if plan is not None:
         result = _partial(store, settings, code, graphs, state, previous, plan, workers, batch_size)
     else:
-        with paused_gc():  # see _one
+        compiled_only = compiled.package_shapes().fallback is None  # pySHACL makes cycles
+        with paused_gc() if compiled_only else contextlib.nullcontext():  # see _one
             scope = extract(store, settings, code, graphs, state)
             by_record = merge(check_scope(scope, workers=workers, batch_size=batch_size))
             records = scope.records
@@ -508,7 +510,9 @@ def _all(
             owned += [(r, f) for r, fs in result.stats["by_record"].items() for f in fs]
             graphs += result.graphs
             result.stats.clear()
-    except ValidationError:
+    except ValidationError as exc:
+        if publish is not None and graphs:  # a whole-store report would count theirs twice
+            raise ValidationError(f"{exc}; the reports of the councils validated before it are kept") from None
         return None
     state = vcache.State(vcache.today(), vcache.shapes_digest(), sorted(set(graphs)), complete=False)
     result = finish(None, records, merge(owned), state, settings)

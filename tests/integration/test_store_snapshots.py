@@ -125,6 +125,9 @@ def test_a_file_that_does_not_match_its_graph_is_not_kept(tmp_path):
     path.write_bytes(b'<http://x/s> <http://x/p> "a" .\n<http://x/s> <http://x/p> "a" .\n')
     assert snapshots.verified(path, 1)
     assert path.read_bytes() == b'<http://x/s> <http://x/p> "a" .\n'
+    path.write_bytes(b'<http://x/s> <http://x/p> "a" .\n\n<http://x/s> <http://x/p> "b" .')  # no final newline
+    assert snapshots.verified(path, 2)
+    assert path.read_bytes() == b'<http://x/s> <http://x/p> "a" .\n<http://x/s> <http://x/p> "b" .\n'
 
 
 def test_validation_finds_the_same_from_the_snapshot_as_from_the_store(store, settings):
@@ -137,3 +140,82 @@ def test_validation_finds_the_same_from_the_snapshot_as_from_the_store(store, se
     from_store = validate_store(store, settings, authority="E06000023", workers=1, incremental=False)
     assert from_snapshot.findings and sorted(f.key for f in from_snapshot.findings) == sorted(
         f.key for f in from_store.findings)
+
+
+def test_dump_reads_the_snapshot_and_refuses_one_cut_short(store, tmp_path):
+    nt = tmp_path / "a.nt"
+    nt.write_text('<http://x/a> <http://x/p> "a" .\n<http://x/a> <http://x/p> "b" .\n')
+    with store.write() as w:
+        w.replace_graph("http://x/a", nt)
+    kept = snapshots.folder(store.root, store.version()) / _index(store)["http://x/a"]["file"]
+    kept.write_bytes(kept.read_bytes().replace(b'"a"', b'"A"'))  # same size: read as it is
+    assert b'"A"' in _dumped(store, "http://x/a")
+    kept.write_bytes(b'<http://x/a> <http://x/p> "a" .\n')  # shorter than indexed: from the store
+    assert set(_dumped(store, "http://x/a").split(b"\n")[:-1]) == _from_store(store, "http://x/a")
+
+
+def test_an_update_in_the_same_write_drops_the_snapshot_made_in_it(store, tmp_path):
+    nt = tmp_path / "a.nt"
+    nt.write_text('<http://x/a> <http://x/p> "old" .\n')
+    with store.write() as w:
+        w.replace_graph("http://x/a", nt)
+        w.update('DELETE DATA { GRAPH <http://x/a> { <http://x/a> <http://x/p> "old" } } ;'
+                 'INSERT DATA { GRAPH <http://x/a> { <http://x/a> <http://x/p> "new" } }')
+    assert "http://x/a" not in _index(store)
+    assert b'"new"' in _dumped(store, "http://x/a") and b'"old"' not in _dumped(store, "http://x/a")
+
+
+@pytest.mark.parametrize("update", [
+    'PREFIX g: <http://x/> INSERT DATA { GRAPH g:a { <http://x/a> <http://x/p> "new" } }',
+    'BASE <http://x/> INSERT DATA { GRAPH <a> { <http://x/a> <http://x/p> "new" } }',
+])
+def test_an_update_naming_the_graph_by_prefix_or_base_drops_its_snapshot(store, tmp_path, update):
+    nt = tmp_path / "a.nt"
+    nt.write_text('<http://x/a> <http://x/p> "old" .\n')
+    with store.write() as w:
+        w.replace_graph("http://x/a", nt)
+    with store.write() as w:
+        w.update(update)
+    assert "http://x/a" not in _index(store)
+    assert b'"new"' in _dumped(store, "http://x/a")
+
+
+def test_the_callers_file_is_copied_and_blank_nodes_are_not_kept(store, tmp_path):
+    nt = tmp_path / "a.nt"
+    nt.write_text('<http://x/a> <http://x/p> "a" .\n')
+    with store.write() as w:
+        w.replace_graph("http://x/a", nt)
+    nt.write_text('<http://x/a> <http://x/p> "changed later" .\n')
+    assert _dumped(store, "http://x/a") == b'<http://x/a> <http://x/p> "a" .\n'
+    blank = tmp_path / "b.nt"
+    blank.write_text('_:b0 <http://x/p> "x" .\n<http://x/b> <http://x/q> _:b0 .\n')
+    with store.write() as w:
+        w.replace_graph("http://x/b", blank)
+    assert "http://x/b" not in _index(store) and "http://x/a" in _index(store)
+    assert _dumped(store, "http://x/b").count(b"\n") == 2
+
+
+@pytest.mark.parametrize(("update", "written"), [
+    ("PREFIX src: <http://x/graph/> INSERT DATA { GRAPH src:a { <http://s> <http://p> 1 } }", {"http://x/graph/a"}),
+    ("BASE <http://x/> INSERT DATA { GRAPH <a> { <http://s> <http://p> 1 } }", {"a", "http://x/a"}),
+    ("DELETE { GRAPH <http://m> { ?s ?p ?o } } WHERE { VALUES ?s { <http://src> } GRAPH <http://m> { ?s ?p ?o } }",
+     {"http://m"}),
+    ("MOVE <http://a> TO <http://b>", {"http://a", "http://b"}),
+    ("WITH <http://w> DELETE { ?s ?p ?o } INSERT { ?s ?p 2 } WHERE { ?s ?p ?o }", {"http://w"}),
+    ('INSERT DATA { GRAPH<http://a>{ <http://s> <http://p> "go to town, with graph theory" } }', {"http://a"}),
+    ("DROP SILENT GRAPH <http://d>", {"http://d"}),
+    ("INSERT { GRAPH ?g { ?s ?p 1 } } WHERE { ?s ?p ?g }", None),
+    ("CLEAR ALL", None),
+    ("PREFIX g: <http://x/> INSERT DATA { GRAPH g:a\\-b { <http://s> <http://p> 1 } }", None),
+])
+def test_the_graphs_an_update_writes(update, written):
+    assert snapshots.written_graphs(update) == written
+
+
+def test_the_text_index_sees_graphs_named_by_prefix_or_base():
+    from localoffer.textindex import touched_by_update
+
+    assert "http://x/graph/a" in touched_by_update(
+        "PREFIX src: <http://x/graph/> INSERT DATA { GRAPH src:a { <http://s> <http://p> 1 } }", set())
+    assert "http://x/a" in touched_by_update(
+        "BASE <http://x/> INSERT DATA { GRAPH <a> { <http://s> <http://p> 1 } }", set())
