@@ -451,7 +451,7 @@ def validate_store(
     workers = default_workers() if workers is None else workers
     codes = _publishers(store, settings, graphs) if code is None else None
     if codes:  # everything, authority by authority: memory stays that of one authority
-        everything = _all(store, settings, codes, workers, batch_size, publish)
+        everything = _all(store, settings, codes, workers, batch_size, publish, incremental)
         if everything is not None:
             everything.seconds = time.perf_counter() - started
             return everything
@@ -492,7 +492,7 @@ def _publishers(store: Store, settings: Settings, graphs: list[str]) -> list[str
 
 def _all(
     store: Store, settings: Settings, codes: list[str], workers: int, batch_size: int,
-    publish: Callable[[ValidationResult], Any] | None = None,
+    publish: Callable[[ValidationResult], Any] | None = None, incremental: bool = False,
 ) -> ValidationResult | None:
     """All authorities validated one by one and reported as one result (None when a source
     holds data not tied to its authority: then the store is validated whole); each one's result
@@ -500,15 +500,19 @@ def _all(
     records: dict[str, str] = {}
     owned: list[tuple[str, Finding]] = []
     graphs: list[str] = []
+    revalidated, modes = 0, set()
     try:
         for result in iter_validate_authorities(
-            store, settings, codes, workers=workers, batch_size=batch_size, reports=publish is not None
+            store, settings, codes, workers=workers, batch_size=batch_size, reports=publish is not None,
+            incremental=incremental and publish is not None,  # the reused runs are the stored ones
         ):
             if publish is not None:
                 publish(result)
             records.update(result.stats["records"])
             owned += [(r, f) for r, fs in result.stats["by_record"].items() for f in fs]
             graphs += result.graphs
+            revalidated += result.stats.get("revalidated", 0)
+            modes.add(result.stats.get("mode"))
             result.stats.clear()
     except ValidationError as exc:
         if publish is not None and graphs:  # a whole-store report would count theirs twice
@@ -516,8 +520,8 @@ def _all(
         return None
     state = vcache.State(vcache.today(), vcache.shapes_digest(), sorted(set(graphs)), complete=False)
     result = finish(None, records, merge(owned), state, settings)
-    result.stats.update(mode="full", revalidated=len(records), authorities=len(codes),
-                        published=publish is not None)
+    result.stats.update(mode="incremental" if "incremental" in modes else "full", revalidated=revalidated,
+                        authorities=len(codes), published=publish is not None)
     return result
 
 
@@ -609,12 +613,14 @@ def iter_validate_authorities(
     workers: int | None = None,
     batch_size: int = BATCH_SIZE,
     reports: bool = False,
+    incremental: bool = False,
 ) -> Iterator[ValidationResult]:
     """Full validation of several authorities through one pool of workers; results come in
     order. With the compiled shapes each worker reads and checks whole authorities (as many at
     once as there are workers); otherwise the extraction of the next authority overlaps the
     pySHACL focus sets of the previous one. *reports*: each result will be published
-    (publish_report), so the workers write the reports' N-Triples too."""
+    (publish_report), so the workers write the reports' N-Triples too. *incremental* (compiled
+    shapes only): an authority whose stored run can be reused re-validates only what changed."""
     workers = default_workers() if workers is None else workers
     graphs = data_graphs(store, settings)
     whole = compiled.package_shapes().fallback is None
@@ -624,9 +630,11 @@ def iter_validate_authorities(
         for authority in codes:
             started = time.perf_counter()
             code = _code(authority)
-            if whole and pool:  # one authority per worker, each reading the store itself
-                pending.append((started, code or "", None, None, [pool.submit(_one, settings, code, reports)]))
-                while len(pending) > workers:
+            if whole:  # one authority per worker, each reading the store itself
+                job = (pool.submit(_one, settings, code, reports, incremental) if pool
+                       else _one(settings, code, reports, incremental))
+                pending.append((started, code or "", None, None, [job]))
+                while len(pending) > (workers if pool else 0):
                     yield _collect(pending.pop(0), settings)
                 continue
             state = vcache.current_state(store, settings, code, graphs)
@@ -650,11 +658,14 @@ def iter_validate_authorities(
             pool.shutdown()
 
 
-def _one(settings: Settings, code: str | None, report: bool = False) -> ValidationResult:
+def _one(settings: Settings, code: str | None, report: bool = False,
+         incremental: bool = False) -> ValidationResult:
     """One authority read, checked and assembled whole in a worker process (its own store
-    handle). With *report*, when the report will be stored whole (no report of the same shapes
-    is stored yet), the worker also writes it as N-Triples (`stats["report_ntriples"]`, see
-    publish_report): the process publishing the reports one after another then only loads it."""
+    handle). With *incremental*, only what changed since its stored run is re-validated when
+    that run can be reused (the same day, the same shapes; see vcache.plan). With *report*,
+    when the report will be stored whole (no report of the same shapes is stored yet), the
+    worker also writes it as N-Triples (`stats["report_ntriples"]`, see publish_report): the
+    process publishing the reports one after another then only loads it."""
     from localoffer.store import open_store
     from localoffer.validation.reportgraph import report_triples
 
@@ -666,12 +677,15 @@ def _one(settings: Settings, code: str | None, report: bool = False) -> Validati
         with paused_gc():
             graphs = data_graphs(store, settings)
             state = vcache.current_state(store, settings, code, graphs)
+            stored = vcache.read(store, settings, code) if (report or incremental) and code else None
+            plan = vcache.plan(stored, state) if incremental else None
+            if plan is not None and stored is not None:
+                return _partial(store, settings, code, graphs, state, stored, plan, 1, BATCH_SIZE)
             scope = extract(store, settings, code, graphs, state)
             records, found = scope.records, check_scope(scope)
             del scope
             result = finish(code, records, merge(found), state, settings)
             result.stats.update(mode="full", revalidated=len(records))
-            stored = vcache.read(store, settings, code) if report and code else None
             if report and code and (stored is None or stored.shapes != state.shapes):
                 result.stats["report_ntriples"] = ox.serialize(
                     report_triples(result, base=settings.base), format=ox.RdfFormat.N_TRIPLES)

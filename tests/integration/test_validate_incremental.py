@@ -149,3 +149,55 @@ def test_the_cache_reads_back_what_was_written(tmp_path):
     assert not written.path.exists() and again.path is not None and again.path.exists()
     again.discard()
     assert vcache._read_file(Folder(), "E06000023", again.text.removeprefix("file:")) is None
+
+
+def test_validating_every_council_again_reuses_each_stored_run(tmp_path):
+    """`validate_store` without an authority, publishing each council's report: the second run
+    the same day re-validates only the changed service's neighbourhood, and each council's
+    stored report equals that of a full run of every council from scratch."""
+    north = SAMPLES / "north-lincolnshire-services-2024-12.json"
+    records = json.loads(FEED.read_text(encoding="utf-8"))[:SERVICES]
+    feed = tmp_path / "feed.json"
+    feed.write_text(json.dumps(records), encoding="utf-8")
+
+    def build(folder):
+        settings = load_settings({"store": str(folder / "store"), "base_uri": BASE}, environ={})
+        store = open_store(settings)
+        ingest(store, settings, str(feed), authority=CODE)
+        ingest(store, settings, str(north), authority="E06000013")
+        return store, settings
+
+    def every_council(store, settings, incremental):
+        result = validate_store(store, settings, workers=2, incremental=incremental,
+                                publish=lambda one: publish_report(store, settings, one))
+        assert result.stats["published"] and result.stats["authorities"] == 2
+        graphs = {}
+        for code in (CODE, "E06000013"):
+            g = ns.graph_iri(settings.base, "validation", code)
+            graphs[code] = {(str(r["s"]), str(r["p"]), str(r["o"])) for r in store.query(
+                f"SELECT ?s ?p ?o WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
+                if not str(r["p"]).endswith(("/created>", "/date>"))}
+            assert graphs[code]
+        return result, graphs
+
+    store, settings = build(tmp_path / "live")
+    try:
+        first, before = every_council(store, settings, incremental=True)
+        assert first.stats["mode"] == "full"
+        records[10]["url"] = "not a web address"
+        feed.write_text(json.dumps(records), encoding="utf-8")
+        ingest(store, settings, str(feed), authority=CODE)
+        again, stored = every_council(store, settings, incremental=True)
+        assert again.stats["mode"] == "incremental"
+        assert 0 < again.stats["revalidated"] < SERVICES // 4
+        assert stored["E06000013"] == before["E06000013"] and stored[CODE] != before[CODE]
+    finally:
+        store.close()
+    scratch, settings = build(tmp_path / "scratch")
+    try:
+        full, expected = every_council(scratch, settings, incremental=False)
+    finally:
+        scratch.close()
+    assert full.stats["mode"] == "full"
+    assert stored == expected
+    assert sorted(f.key for f in again.findings) == sorted(f.key for f in full.findings)
