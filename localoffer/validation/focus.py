@@ -631,8 +631,8 @@ def iter_validate_authorities(
             started = time.perf_counter()
             code = _code(authority)
             if whole:  # one authority per worker, each reading the store itself
-                job = (pool.submit(_one, settings, code, reports, incremental) if pool
-                       else _one(settings, code, reports, incremental))
+                job = (pool.submit(_one, settings, code, reports, incremental, graphs) if pool
+                       else _one(settings, code, reports, incremental, graphs))
                 pending.append((started, code or "", None, None, [job]))
                 while len(pending) > (workers if pool else 0):
                     yield _collect(pending.pop(0), settings)
@@ -659,13 +659,15 @@ def iter_validate_authorities(
 
 
 def _one(settings: Settings, code: str | None, report: bool = False,
-         incremental: bool = False) -> ValidationResult:
+         incremental: bool = False, graphs: list[str] | None = None) -> ValidationResult:
     """One authority read, checked and assembled whole in a worker process (its own store
     handle). With *incremental*, only what changed since its stored run is re-validated when
     that run can be reused (the same day, the same shapes; see vcache.plan). With *report*,
     when the report will be stored whole (no report of the same shapes is stored yet), the
     worker also writes it as N-Triples (`stats["report_ntriples"]`, see publish_report): the
-    process publishing the reports one after another then only loads it."""
+    process publishing the reports one after another then only loads it. *graphs*: the data
+    graphs, when the caller has listed them (on a remote store at national scale listing them
+    is a scan of every quad: once per run, not once per authority)."""
     from localoffer.store import open_store
     from localoffer.validation.reportgraph import report_triples
 
@@ -675,7 +677,7 @@ def _one(settings: Settings, code: str | None, report: bool = False,
         # pass over them costs ~0.6 s, and re-enabling the collector while they are alive
         # triggers one or two (~2 s of a ~10 s authority). The triples hold no cycles.
         with paused_gc():
-            graphs = data_graphs(store, settings)
+            graphs = data_graphs(store, settings) if graphs is None else graphs
             state = vcache.current_state(store, settings, code, graphs)
             stored = vcache.read(store, settings, code) if (report or incremental) and code else None
             plan = vcache.plan(stored, state) if incremental else None

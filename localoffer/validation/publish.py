@@ -115,8 +115,9 @@ def _write(
         session.update(vcache.forget_statement(settings, result.authority))
         kept = 0
         if kept_cache is not None:
-            session.load(meta, vcache.as_ntriples(settings, result.authority, kept_cache.text), "nt")
-            kept = 1
+            statements = vcache.as_ntriples(settings, result.authority, kept_cache.text)
+            session.load(meta, statements, "nt")
+            kept = statements.count(b"\n")
         # Reports and the cache are read by no derived table (text index, facets, counts but
         # the triple count): without this, every publish rebuilt those tables for all graphs.
         after = _count(session, graph) if touched is None else _count_subjects(session, graph, touched)

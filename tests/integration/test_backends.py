@@ -109,3 +109,41 @@ def test_an_authoritys_slice_for_validation_is_the_same_on_every_backend(backend
     reference.close()
     assert len(records) > 738 and len(triples) > 10_000
     assert slice_of(backend_store, backend_settings) == (records, triples)
+
+
+def test_loading_nothing_is_a_no_op(backend_store, tmp_path):
+    """A write with nothing to add (an incremental validation report with no new result) works
+    on every backend: Virtuoso refuses an empty Graph Store PUT, so none is sent."""
+    g = f"{BASE.rstrip('/')}/graph/test/empty"
+    nt = tmp_path / "a.nt"
+    nt.write_text('<http://x/a> <http://x/p> "a" .\n', encoding="utf-8")
+    with backend_store.write() as w:
+        w.replace_graph(g, nt)
+    with backend_store.write() as w:
+        w.load(g, b"", "nt")
+        w.load(g, b"\n", "nt")
+    assert backend_store.count(g) == 1
+    empty = tmp_path / "empty.nt"
+    empty.write_bytes(b"")
+    with backend_store.write() as w:
+        w.replace_graph(g, empty)
+    assert backend_store.count(g) == 0
+
+
+def test_a_large_validation_cache_is_kept_in_parts_on_every_backend(backend_store, backend_settings):
+    """A remote store keeps the incremental-validation cache in its metadata graph: a 3,000-
+    service authority's is MB long, and Virtuoso refuses literals of 100,000 characters."""
+    from localoffer import namespaces as ns
+    from localoffer.validation import cache as vcache
+
+    text = "".join(f"{i:08x}" for i in range(40_000))  # 320,000 characters
+    meta = ns.graph_iri(backend_settings.base, "meta")
+    statements = vcache.as_ntriples(backend_settings, "E06000013", text)
+    assert statements.count(b"\n") == -(-len(text) // vcache.PART) > 1
+    with backend_store.write() as w:
+        w.load(meta, statements, "nt")
+    rows = list(backend_store.select(
+        f"SELECT ?c WHERE {{ GRAPH <{meta}> {{ <{vcache.cache_subject(backend_settings, 'E06000013')}> "
+        f"<{ns.LO}validationCache> ?c }} }}"))
+    assert vcache._joined([r["c"].value for r in rows]) == text
+    assert vcache._joined([r["c"].value for r in rows][1:]) is None  # a part missing: no cache
