@@ -451,7 +451,7 @@ def validate_store(
     workers = default_workers() if workers is None else workers
     codes = _publishers(store, settings, graphs) if code is None else None
     if codes:  # everything, authority by authority: memory stays that of one authority
-        everything = _all(store, settings, codes, workers, batch_size, publish, incremental)
+        everything = _all(store, settings, codes, workers, batch_size, publish, incremental, graphs)
         if everything is not None:
             everything.seconds = time.perf_counter() - started
             return everything
@@ -493,6 +493,7 @@ def _publishers(store: Store, settings: Settings, graphs: list[str]) -> list[str
 def _all(
     store: Store, settings: Settings, codes: list[str], workers: int, batch_size: int,
     publish: Callable[[ValidationResult], Any] | None = None, incremental: bool = False,
+    data: list[str] | None = None,
 ) -> ValidationResult | None:
     """All authorities validated one by one and reported as one result (None when a source
     holds data not tied to its authority: then the store is validated whole); each one's result
@@ -505,6 +506,7 @@ def _all(
         for result in iter_validate_authorities(
             store, settings, codes, workers=workers, batch_size=batch_size, reports=publish is not None,
             incremental=incremental and publish is not None,  # the reused runs are the stored ones
+            graphs=data,
         ):
             if publish is not None:
                 publish(result)
@@ -614,15 +616,17 @@ def iter_validate_authorities(
     batch_size: int = BATCH_SIZE,
     reports: bool = False,
     incremental: bool = False,
+    graphs: list[str] | None = None,
 ) -> Iterator[ValidationResult]:
     """Full validation of several authorities through one pool of workers; results come in
     order. With the compiled shapes each worker reads and checks whole authorities (as many at
     once as there are workers); otherwise the extraction of the next authority overlaps the
     pySHACL focus sets of the previous one. *reports*: each result will be published
     (publish_report), so the workers write the reports' N-Triples too. *incremental* (compiled
-    shapes only): an authority whose stored run can be reused re-validates only what changed."""
+    shapes only): an authority whose stored run can be reused re-validates only what changed.
+    *graphs*: the data graphs when the caller has listed them (see _one)."""
     workers = default_workers() if workers is None else workers
-    graphs = data_graphs(store, settings)
+    graphs = data_graphs(store, settings) if graphs is None else graphs
     whole = compiled.package_shapes().fallback is None
     pool = _pool(workers) if workers > 1 else None
     pending: list[tuple[float, str, Scope | None, vcache.State | None, list[Any]]] = []
