@@ -155,7 +155,7 @@ def touched_by_update(sparql: str, touched: set[str] | None) -> set[str] | None:
     if touched is None or _ANY_GRAPH.search(sparql):
         return None
     iris = set(_IRI_IN_UPDATE.findall(sparql))
-    prefixes = {p: iri for p, iri in _PREFIX_DECL.findall(sparql)}
+    prefixes = dict(_PREFIX_DECL.findall(sparql))
     if prefixes:
         names = re.compile(r"(?<![\w<:?$])(" + "|".join(re.escape(p) for p in prefixes) + r"):([\w.%-]*)(\\?)")
         for prefix, local, escaped in names.findall(sparql):
@@ -163,9 +163,47 @@ def touched_by_update(sparql: str, touched: set[str] | None) -> set[str] | None:
                 return None
             iris.add(prefixes[prefix] + local)
             iris.add(prefixes[prefix] + local.rstrip("."))
+    return touched | _under_bases(sparql, iris)
+
+
+_TARGET = re.compile(r"\b(?:GRAPH|WITH|INTO|TO|MOVE)\b(?:\s+SILENT\b)?(?:\s+GRAPH\b)?\s*([^\s{}]+)", re.IGNORECASE)
+
+
+def written_graphs(sparql: str) -> set[str] | None:
+    """The named graphs a SPARQL Update may write (None: any), narrower than
+    touched_by_update: only those named after GRAPH, WITH, INTO, TO and MOVE, as IRIs, prefixed
+    names of declared prefixes, or relative IRIs under a declared base; the other IRIs an
+    update mentions (subjects, values, graphs it only reads with USING) are not graphs it
+    writes. A word after those keywords that cannot name a graph is inside a literal and is
+    skipped. (For the embedded store's graph snapshots, localoffer.store.snapshots.)"""
+    if _ANY_GRAPH.search(sparql):
+        return None
+    prefixes = dict(_PREFIX_DECL.findall(sparql))
+    out: set[str] = set()
+    for m in _TARGET.finditer(sparql):
+        token = m.group(1)
+        if token[0] in "?$":
+            return None
+        if token[0] == "<":
+            end = token.find(">")
+            if end < 0:
+                continue
+            out.add(token[1:end])
+            continue
+        prefix, sep, local = token.partition(":")
+        if not sep or prefix not in prefixes:
+            continue  # not a name: text of a literal
+        if "\\" in local:
+            return None  # an escaped local name: not worth resolving
+        out.add(prefixes[prefix] + local.rstrip(".;,"))
+    return _under_bases(sparql, out)
+
+
+def _under_bases(sparql: str, iris: set[str]) -> set[str]:
+    """*iris*, and each resolved against every base the update declares (a relative `<a>`)."""
     for base in _BASE_DECL.findall(sparql):
-        iris |= {urljoin(base, i) for i in list(iris)}
-    return touched | iris
+        iris = iris | {urljoin(base, i) for i in iris}
+    return iris
 
 
 # -- building ----------------------------------------------------------------------------------

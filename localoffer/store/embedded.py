@@ -32,7 +32,7 @@ from localoffer.errors import StoreError
 from localoffer.store import DEFAULT_GRAPH, Store, StoreBusyError, WriteSession
 from localoffer.store import snapshots
 from localoffer.textindex import publish as publish_index
-from localoffer.textindex import touched_by_update
+from localoffer.textindex import touched_by_update, written_graphs
 
 FORMATS = {
     "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE,
@@ -188,7 +188,7 @@ class EmbeddedSession(WriteSession):
         touched = touched_by_update(sparql, set())
         for g in list(self.prepared) if touched is None else touched & set(self.prepared):
             del self.prepared[g]
-        written = snapshots.written_graphs(sparql)
+        written = written_graphs(sparql)
         for g in list(self.snapshots) if written is None else written & set(self.snapshots):
             del self.snapshots[g]
         self.db.update(sparql)

@@ -25,55 +25,15 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
 log = logging.getLogger(__name__)
 FOLDER = "snapshots"
 INDEX = "index.json"
-
-
-_ANY = re.compile(r"\bGRAPH\s*[?$]|\b(ALL|NAMED)\b|\bLOAD\b", re.IGNORECASE)
-_TARGET = re.compile(r"\b(?:GRAPH|WITH|INTO|TO|MOVE)\b(?:\s+SILENT\b)?(?:\s+GRAPH\b)?\s*([^\s{}]+)", re.IGNORECASE)
-_PREFIX_DECL = re.compile(r"\bPREFIX\s*([A-Za-z_][\w.-]*|)\s*:\s*<([^<>\s]*)>", re.IGNORECASE)
-_BASE_DECL = re.compile(r"\bBASE\s*<([^<>\s]*)>", re.IGNORECASE)
-
-
-def written_graphs(sparql: str) -> set[str] | None:
-    """The named graphs a SPARQL Update may write (None: any): those named after GRAPH, WITH,
-    INTO, TO and MOVE, as IRIs, prefixed names of declared prefixes, or relative IRIs under a
-    declared base. Only an IRI in a graph position names a graph written; the others an
-    update mentions (subjects, values, graphs it only reads with USING) do not. A word after
-    those keywords that cannot name a graph is inside a literal and is skipped."""
-    if _ANY.search(sparql):
-        return None
-    prefixes = dict(_PREFIX_DECL.findall(sparql))
-    bases = _BASE_DECL.findall(sparql)
-    out: set[str] = set()
-    for m in _TARGET.finditer(sparql):
-        token = m.group(1)
-        if token[0] in "?$":
-            return None
-        if token[0] == "<":
-            end = token.find(">")
-            if end < 0:
-                continue
-            iri = token[1:end]
-        else:
-            prefix, sep, local = token.partition(":")
-            if not sep or prefix not in prefixes:
-                continue  # not a name: text of a literal
-            if "\\" in local:
-                return None  # an escaped local name: not worth resolving
-            iri = prefixes[prefix] + local.rstrip(".;,")
-        out.add(iri)
-        out.update(urljoin(base, iri) for base in bases)
-    return out
 
 
 def folder(root: Path, version: str) -> Path:

@@ -461,15 +461,25 @@ def validate_store(
     if plan is not None:
         result = _partial(store, settings, code, graphs, state, previous, plan, workers, batch_size)
     else:
-        compiled_only = compiled.package_shapes().fallback is None  # pySHACL makes cycles
-        with paused_gc() if compiled_only else contextlib.nullcontext():  # see _one
-            scope = extract(store, settings, code, graphs, state)
-            by_record = merge(check_scope(scope, workers=workers, batch_size=batch_size))
-            records = scope.records
-            del scope
-        result = finish(code, records, by_record, state, settings)
-        result.stats.update(mode="full", revalidated=len(records))
+        result = _full(store, settings, code, graphs, state, workers, batch_size)
     result.seconds = time.perf_counter() - started
+    return result
+
+
+def _full(store: Store, settings: Settings, code: str | None, graphs: list[str], state: vcache.State,
+          workers: int, batch_size: int) -> ValidationResult:
+    """Every record of the authority (or of the store) validated. No cyclic collection (but
+    around pySHACL, which makes cycles) until the authority's millions of objects are gone: a
+    full pass over them costs ~0.6 s, and re-enabling the collector while they are alive
+    triggers one or two (~2 s of a ~10 s authority). The triples hold no cycles."""
+    compiled_only = compiled.package_shapes().fallback is None
+    with paused_gc() if compiled_only else contextlib.nullcontext():
+        scope = extract(store, settings, code, graphs, state)
+        by_record = merge(check_scope(scope, workers=workers, batch_size=batch_size))
+        records = scope.records
+        del scope
+    result = finish(code, records, by_record, state, settings)
+    result.stats.update(mode="full", revalidated=len(records))
     return result
 
 
@@ -677,21 +687,14 @@ def _one(settings: Settings, code: str | None, report: bool = False,
 
     store = open_store(settings)
     try:
-        # No cyclic collection until the authority's millions of objects are gone: a full
-        # pass over them costs ~0.6 s, and re-enabling the collector while they are alive
-        # triggers one or two (~2 s of a ~10 s authority). The triples hold no cycles.
-        with paused_gc():
+        with paused_gc():  # see _full
             graphs = data_graphs(store, settings) if graphs is None else graphs
             state = vcache.current_state(store, settings, code, graphs)
             stored = vcache.read(store, settings, code) if (report or incremental) and code else None
             plan = vcache.plan(stored, state) if incremental else None
             if plan is not None and stored is not None:
                 return _partial(store, settings, code, graphs, state, stored, plan, 1, BATCH_SIZE)
-            scope = extract(store, settings, code, graphs, state)
-            records, found = scope.records, check_scope(scope)
-            del scope
-            result = finish(code, records, merge(found), state, settings)
-            result.stats.update(mode="full", revalidated=len(records))
+            result = _full(store, settings, code, graphs, state, 1, BATCH_SIZE)
             if report and code and (stored is None or stored.shapes != state.shapes):
                 result.stats["report_ntriples"] = ox.serialize(
                     report_triples(result, base=settings.base), format=ox.RdfFormat.N_TRIPLES)
