@@ -113,7 +113,7 @@ def test_an_authoritys_slice_for_validation_is_the_same_on_every_backend(backend
 
 def test_loading_nothing_is_a_no_op(backend_store, tmp_path):
     """A write with nothing to add (an incremental validation report with no new result) works
-    on every backend: Virtuoso refuses an empty Graph Store PUT, so none is sent."""
+    on every backend, and replacing a graph with nothing empties it."""
     g = f"{BASE.rstrip('/')}/graph/test/empty"
     nt = tmp_path / "a.nt"
     nt.write_text('<http://x/a> <http://x/p> "a" .\n', encoding="utf-8")
