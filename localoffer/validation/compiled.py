@@ -120,6 +120,8 @@ class Index:
                 values.append(s)
         self._store: ox.Store | None = None
         self._ntriples = ntriples
+        # The predicates the SPARQL queries can read (see predicates_read); None: any.
+        self.reads: frozenset[str] | None = None
         self._bnodes: dict[ox.BlankNode, Any] = {}
         self._rdflib: dict[Any, Node] = {}
 
@@ -157,10 +159,15 @@ class Index:
         return False
 
     def store(self) -> ox.Store:
-        """An in-memory Oxigraph store of the triples (made on first use, for SPARQL)."""
+        """An in-memory Oxigraph store of the triples (made on first use, for SPARQL): only
+        those with a predicate the queries can read, when that is known (`reads`)."""
         if self._store is None:
             self._store = ox.Store()
-            if self._ntriples is not None:
+            if self.reads is not None:  # a few thousand triples, not the ~165,000 of a council
+                predicates = [ox.NamedNode(p) for p in sorted(self.reads)]
+                self._store.extend(ox.Quad(s, p, o) for p in predicates
+                                   for s, o in self.by_predicate.get(p, ()))
+            elif self._ntriples is not None:
                 self._store.bulk_load(self._ntriples, format=ox.RdfFormat.N_TRIPLES)
             else:
                 self._store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.triples)
@@ -271,6 +278,8 @@ class Compiled:
     targets: list[Target] = field(default_factory=list)
     fallback: rdflib.Graph | None = None
     not_compiled: list[str] = field(default_factory=list)
+    # The predicates any SPARQL query of the shapes can read (None: any, see predicates_read).
+    sparql_predicates: frozenset[str] | None = frozenset()
 
 
 def _sh(name: str) -> str:
@@ -468,6 +477,101 @@ def _select(sg: rdflib.Graph, node: Node) -> str:
     return query
 
 
+class _Unknown(Exception):
+    """What a query reads cannot be told from its text."""
+
+
+def predicates_read(query: str) -> frozenset[str] | None:
+    """The predicates of the triples a SPARQL query can read: the IRIs its triple patterns
+    and property paths name (FILTER EXISTS and sub-queries included) and, for a variable in
+    the predicate position, the IRIs that a `FILTER (?p IN (...) && ...)` on its group allows.
+    None when that cannot be told: a variable predicate not so restricted, a negated property
+    set, SERVICE, or a query rdflib cannot read. A copy of the data holding only triples
+    with these predicates gives the query the same answers."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    try:
+        algebra = prepareQuery(query).algebra
+    except Exception:  # noqa: BLE001 - whatever rdflib cannot read is read as "any predicate"
+        return None
+    found: set[str] = set()
+    try:
+        _reads(algebra, found, {})
+    except _Unknown:
+        return None
+    return frozenset(found)
+
+
+def _field(node: Any, key: str) -> Any:
+    """A part of an rdflib algebra node: as translated (rdflib sets the translated pattern of
+    an EXISTS as an attribute, leaving the parsed one in the mapping), else as parsed. (The
+    node's own `get` answers a missing key with the key.)"""
+    own = vars(node)
+    return own[key] if key in own else dict.get(node, key)
+
+
+def _reads(node: Any, found: set[str], allowed: dict[Any, frozenset[str]]) -> None:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        if node.name in ("ServiceGraphPattern", "Service"):
+            raise _Unknown
+        inner = _field(node, "p")
+        if node.name == "Filter" and isinstance(inner, CompValue) and inner.name == "BGP":
+            _reads(inner, found, {**allowed, **_restricted(_field(node, "expr"))})
+            _reads(_field(node, "expr"), found, allowed)
+            return
+        for pattern in _field(node, "triples") or ():  # (s, p, o), or s p o s p o ... as parsed
+            if len(pattern) % 3:
+                raise _Unknown
+            for i in range(1, len(pattern), 3):
+                _path_reads(pattern[i], found, allowed)
+        for key in dict.fromkeys([*dict.keys(node), *vars(node)]):
+            if key not in ("triples", "_vars"):
+                _reads(_field(node, key), found, {})
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _reads(value, found, {})
+
+
+def _restricted(expr: Any) -> dict[Any, frozenset[str]]:
+    """Variables a filter keeps to a list of IRIs: `?v IN (<a>, <b>)` as one of the terms of
+    its top-level conjunction (a solution failing it is dropped whatever the rest says)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    out: dict[Any, frozenset[str]] = {}
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, CompValue):
+            continue
+        if e.name == "ConditionalAndExpression":
+            stack += [_field(e, "expr"), *(_field(e, "other") or [])]
+        elif (e.name == "RelationalExpression" and _field(e, "op") == "IN"
+              and isinstance(_field(e, "expr"), rdflib.Variable) and _field(e, "other")
+              and all(isinstance(o, URIRef) for o in _field(e, "other"))):
+            out[_field(e, "expr")] = frozenset(str(o) for o in _field(e, "other"))
+    return out
+
+
+def _path_reads(p: Any, found: set[str], allowed: dict[Any, frozenset[str]]) -> None:
+    from rdflib import paths
+
+    if isinstance(p, URIRef):
+        found.add(str(p))
+    elif isinstance(p, rdflib.Variable) and p in allowed:
+        found.update(allowed[p])
+    elif isinstance(p, (paths.AlternativePath, paths.SequencePath)):
+        for arg in p.args:
+            _path_reads(arg, found, allowed)
+    elif isinstance(p, paths.InvPath):
+        _path_reads(p.arg, found, allowed)
+    elif isinstance(p, paths.MulPath):
+        _path_reads(p.path, found, allowed)
+    else:  # an unrestricted variable, a negated property set
+        raise _Unknown
+
+
 def _sparql(sg: rdflib.Graph, node: Node) -> Check:
     query = _select(sg, node)
     body = query.split("\n")[-1]
@@ -575,6 +679,7 @@ def compile_shapes(sg: rdflib.Graph) -> Compiled:
             )
         except NotCompiled:
             fallback.append(node)
+    compiled.sparql_predicates = _sparql_reads(sg)
     if fallback:
         keep = rdflib.Graph()
         done = {t.shape.node for t in compiled.targets}
@@ -582,6 +687,22 @@ def compile_shapes(sg: rdflib.Graph) -> Compiled:
         compiled.fallback = keep
         compiled.not_compiled = [str(n) for n in fallback]
     return compiled
+
+
+def _sparql_reads(sg: rdflib.Graph) -> frozenset[str] | None:
+    """What every SPARQL query of the shapes graph can read, together (None: any triple)."""
+    found: set[str] = set()
+    for node in sorted(set(sg.subjects(SH.select, None)), key=str):
+        try:
+            query = _prefixes(sg, node)
+        except NotCompiled:
+            return None
+        for text in sg.objects(node, SH.select):
+            reads = predicates_read(query + str(text))
+            if reads is None:
+                return None
+            found |= reads
+    return frozenset(found)
 
 
 @functools.lru_cache(maxsize=1)
@@ -597,6 +718,8 @@ def findings(triples: Iterable[Any], *, compiled: Compiled | None = None) -> lis
     """The results of validating *triples* (pyoxigraph triples), as pySHACL would give them."""
     compiled = package_shapes() if compiled is None else compiled
     ix = triples if isinstance(triples, Index) else Index(triples)
+    if ix.reads != compiled.sparql_predicates:
+        ix.reads, ix._store = compiled.sparql_predicates, None
     out: list[Finding] = []
     owners: dict[Any, tuple[Node, str | None]] = {}
     for target in compiled.targets:
