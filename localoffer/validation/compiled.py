@@ -93,15 +93,13 @@ class Index:
         its SPARQL copy from them ~1.5x faster than from the Python objects)."""
         self.out: dict[Any, dict[Any, list[Any]]] = {}
         self.inv: dict[Any, dict[Any, list[Any]]] = {}
-        self.triples: list[ox.Triple] = []
-        self.by_predicate: dict[Any, list[tuple[Any, Any]]] = defaultdict(list)
-        out, inv = self.out, self.inv
+        self.by_predicate: dict[Any, list[ox.Triple]] = defaultdict(list)
+        out, inv, by_predicate = self.out, self.inv, self.by_predicate
         for t in triples:
             if not isinstance(t, ox.Triple):
                 t = ox.Triple(t.subject, t.predicate, t.object)
-            self.triples.append(t)
             s, p, o = t.subject, t.predicate, t.object
-            self.by_predicate[p].append((s, o))
+            by_predicate[p].append(t)
             d = out.get(s)
             if d is None:
                 d = out[s] = {}
@@ -124,6 +122,10 @@ class Index:
         self.reads: frozenset[str] | None = None
         self._bnodes: dict[ox.BlankNode, Any] = {}
         self._rdflib: dict[Any, Node] = {}
+
+    @property
+    def triples(self) -> list[ox.Triple]:
+        return [t for ts in self.by_predicate.values() for t in ts]
 
     def objects(self, node: Any, p: Any) -> list[Any]:
         d = self.out.get(node)
@@ -165,8 +167,8 @@ class Index:
             self._store = ox.Store()
             if self.reads is not None:  # a few thousand triples, not the ~165,000 of a council
                 predicates = [ox.NamedNode(p) for p in sorted(self.reads)]
-                self._store.extend(ox.Quad(s, p, o) for p in predicates
-                                   for s, o in self.by_predicate.get(p, ()))
+                self._store.extend(ox.Quad(t.subject, p, t.object) for p in predicates
+                                   for t in self.by_predicate.get(p, ()))
             elif self._ntriples is not None:
                 self._store.bulk_load(self._ntriples, format=ox.RdfFormat.N_TRIPLES)
             else:
@@ -647,9 +649,9 @@ def _targets(sg: rdflib.Graph, node: Node) -> list[Callable[[Index], Iterable[An
             elif kind == SH.targetNode:
                 out.append(lambda ix, n=term: [n])
             elif kind == SH.targetSubjectsOf:
-                out.append(lambda ix, p=term: [s for s, _ in ix.by_predicate.get(p, ())])
+                out.append(lambda ix, p=term: [t.subject for t in ix.by_predicate.get(p, ())])
             else:
-                out.append(lambda ix, p=term: [o for _, o in ix.by_predicate.get(p, ())])
+                out.append(lambda ix, p=term: [t.object for t in ix.by_predicate.get(p, ())])
     return out
 
 
