@@ -85,6 +85,11 @@ class NotCompiled(Exception):
     """A shape uses a SHACL feature this module does not compile."""
 
 
+WHOLE_COPY = 20_000
+"""Up to this many triples the SPARQL copy holds them all; beyond it, only those with a
+predicate the queries read (a 3,000-service authority: ~165,000 triples, ~1 s to copy whole)."""
+
+
 class Index:
     """An authority's triples by subject and by object (pyoxigraph terms)."""
 
@@ -122,6 +127,10 @@ class Index:
         self.reads: frozenset[str] | None = None
         self._bnodes: dict[ox.BlankNode, Any] = {}
         self._rdflib: dict[Any, Node] = {}
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.by_predicate.values()))
 
     @property
     def triples(self) -> list[ox.Triple]:
@@ -280,8 +289,14 @@ class Compiled:
     targets: list[Target] = field(default_factory=list)
     fallback: rdflib.Graph | None = None
     not_compiled: list[str] = field(default_factory=list)
-    # The predicates any SPARQL query of the shapes can read (None: any, see predicates_read).
-    sparql_predicates: frozenset[str] | None = frozenset()
+    shapes: rdflib.Graph | None = field(default=None, repr=False)
+
+    @functools.cached_property
+    def sparql_predicates(self) -> frozenset[str] | None:
+        """The predicates any SPARQL query of the shapes can read (None: any; see
+        predicates_read), worked out on first use: rdflib parses the queries in ~0.5 s, which
+        only pays off on a large authority (see WHOLE_COPY)."""
+        return None if self.shapes is None else _sparql_reads(self.shapes)
 
 
 def _sh(name: str) -> str:
@@ -681,7 +696,7 @@ def compile_shapes(sg: rdflib.Graph) -> Compiled:
             )
         except NotCompiled:
             fallback.append(node)
-    compiled.sparql_predicates = _sparql_reads(sg)
+    compiled.shapes = sg
     if fallback:
         keep = rdflib.Graph()
         done = {t.shape.node for t in compiled.targets}
@@ -720,8 +735,9 @@ def findings(triples: Iterable[Any], *, compiled: Compiled | None = None) -> lis
     """The results of validating *triples* (pyoxigraph triples), as pySHACL would give them."""
     compiled = package_shapes() if compiled is None else compiled
     ix = triples if isinstance(triples, Index) else Index(triples)
-    if ix.reads != compiled.sparql_predicates:
-        ix.reads, ix._store = compiled.sparql_predicates, None
+    reads = compiled.sparql_predicates if ix.size > WHOLE_COPY else None
+    if ix.reads != reads:
+        ix.reads, ix._store = reads, None
     out: list[Finding] = []
     owners: dict[Any, tuple[Node, str | None]] = {}
     for target in compiled.targets:

@@ -254,6 +254,8 @@ def _warm() -> None:
 
     load_shapes()
     shape_files()
+    if compiled.package_shapes().fallback is None:  # whole authorities: their SPARQL copies
+        compiled.package_shapes().sparql_predicates  # noqa: B018 - worked out once, before forking
 
 
 def default_workers() -> int:

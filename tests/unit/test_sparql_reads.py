@@ -69,3 +69,16 @@ def test_the_sparql_copy_holds_only_what_the_queries_read():
     assert list(ix.store().quads_for_pattern(None, None, None)) == [ox.Quad(s, a, o)]
     everything = Index([ox.Triple(s, a, o), ox.Triple(s, b, o)])
     assert len(list(everything.store().quads_for_pattern(None, None, None))) == 2
+
+
+def test_a_large_authority_gets_the_smaller_copy(monkeypatch):
+    s = ox.NamedNode(E + "s")
+    triples = [ox.Triple(s, ox.NamedNode(E + f"p{i}"), ox.Literal(str(i))) for i in range(50)]
+    monkeypatch.setattr(compiled, "WHOLE_COPY", 100)
+    small = Index(triples)
+    compiled.findings(small)
+    assert small.reads is None  # copying 50 triples costs less than reading the queries
+    monkeypatch.setattr(compiled, "WHOLE_COPY", 10)
+    large = Index(triples)
+    compiled.findings(large)
+    assert large.reads == compiled.package_shapes().sparql_predicates
