@@ -739,7 +739,7 @@ def findings(triples: Iterable[Any], *, compiled: Compiled | None = None) -> lis
     if ix.reads != reads:
         ix.reads, ix._store = reads, None
     out: list[Finding] = []
-    owners: dict[Any, tuple[Node, str | None]] = {}
+    shared: dict[Any, Any] = {}
     for target in compiled.targets:
         shape = target.shape
         focus_nodes: set[Any] = set()
@@ -751,7 +751,7 @@ def findings(triples: Iterable[Any], *, compiled: Compiled | None = None) -> lis
                 focus = r[3] if len(r) > 3 and r[3] is not None else f
                 if value is None and shape.path is None:
                     value = focus  # a node shape's result carries its focus node as the value
-                out.append(_finding(ix, target, focus, value, component, path, owners))
+                out.append(_finding(ix, target, focus, value, component, path, shared))
     if compiled.fallback is not None:
         out += _fallback(ix, compiled.fallback)
     return out
@@ -764,40 +764,62 @@ def _finding(
     value: Any,
     component: str,
     path: Any,
-    owners: dict[Any, tuple[Node, str | None]],
+    shared: dict[Any, Any],
 ) -> Finding:
-    if focus not in owners:
-        owners[focus] = _owner(ix, focus)
-    record, name = owners[focus]
-    focus_rdf = ix.rdflib(focus)
-    value_rdf = None if value is None else ix.rdflib(value)
+    """One result as a Finding. Its strings and term tuples are made once per authority and
+    shared (*shared*) by every finding that repeats them: a worker's pickle then holds each
+    once, and so does the process keeping every council's findings (~1.1 KB a finding before)."""
+    owner = shared.get(("owner", focus))
+    if owner is None:
+        record, name = _owner(ix, focus)
+        owner = shared[("owner", focus)] = (_shared_str(shared, str(record)), name)
+    focus_text, focus_term = _term(ix, focus, shared)
+    value_text, value_term = (None, None) if value is None else _term(ix, value, shared)
     if path is not None:
-        path_rdf = ix.rdflib(path)
-        path_text = _curie(path_rdf) if isinstance(path_rdf, URIRef) else str(path_rdf)
-        path_term: tuple[str, ...] | None = (
-            term_tuple(path_rdf) if isinstance(path_rdf, URIRef) else ("shape",)
-        )
+        path_text, path_term = shared.get(("path", path)) or shared.setdefault(
+            ("path", path), _path_of(ix, path))
     elif target.shape.path_node is not None:
-        path_text = target.rendered_path
-        path_term = (
-            term_tuple(target.shape.path_node) if isinstance(target.shape.path_node, URIRef) else ("shape",)
-        )
+        path_text, node = target.rendered_path, target.shape.path_node
+        path_term = shared.get(("shape path", node)) or shared.setdefault(
+            ("shape path", node), term_tuple(node) if isinstance(node, URIRef) else ("shape",))
     else:
         path_text, path_term = None, None
     return Finding(
-        shape=str(target.shape.node),
+        shape=_shared_str(shared, str(target.shape.node)),
         severity=target.severity,
-        focus=str(focus_rdf),
-        record=str(record),
-        record_name=name,
+        focus=focus_text,
+        record=owner[0],
+        record_name=owner[1],
         path=path_text,
-        value=None if value_rdf is None or value_rdf == focus_rdf else str(value_rdf),
+        value=None if value_term is None or value_term == focus_term else value_text,
         message=target.message,
-        focus_term=term_tuple(focus_rdf),
-        value_term=None if value_rdf is None else term_tuple(value_rdf),
+        focus_term=focus_term,
+        value_term=value_term,
         path_term=path_term,
-        component=component,
+        component=_shared_str(shared, component),
     )
+
+
+def _term(ix: Index, node: Any, shared: dict[Any, Any]) -> tuple[str, tuple[str, ...]]:
+    """(text, term tuple) of a node, made once (the text is the tuple's own string)."""
+    found = shared.get(("term", node))
+    if found is None:
+        rdf = ix.rdflib(node)
+        t = tuple(_shared_str(shared, x) for x in term_tuple(rdf))
+        text = str(rdf)
+        found = shared[("term", node)] = (t[1] if t[1] == text else text, t)
+    return found
+
+
+def _path_of(ix: Index, path: Any) -> tuple[str, tuple[str, ...]]:
+    path_rdf = ix.rdflib(path)
+    if isinstance(path_rdf, URIRef):
+        return _curie(path_rdf), term_tuple(path_rdf)
+    return str(path_rdf), ("shape",)
+
+
+def _shared_str(shared: dict[Any, Any], text: str) -> str:
+    return shared.setdefault(text, text) if isinstance(text, str) else text
 
 
 def _owner(ix: Index, node: Any) -> tuple[Node, str | None]:
