@@ -141,6 +141,7 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
         services = results = 0
         publish_s = 0.0
         publisher_rss: list[float] = []  # this process after each publish: it keeps every finding
+        published: list[tuple[float, int]] = []  # (seconds since the start, services) of each publish
 
         def publish(result) -> None:
             nonlocal services, results, publish_s
@@ -150,6 +151,7 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
             publish_report(store, settings, result)
             publish_s += time.perf_counter() - t
             publisher_rss.append(_rss_kb(os.getpid()) / 1024)
+            published.append((time.perf_counter() - started, result.records["services"]))
             print(
                 f"  {result.authority}: {result.records['services']} services, "
                 f"{len(result.findings)} results, "
@@ -162,7 +164,7 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
         figures.update(mode=combined.stats.get("mode"), revalidated=combined.stats.get("revalidated"))
         assert combined.stats.get("published"), combined.stats  # not one whole-store report
         figures.update(services=services, results=results, publish_seconds=publish_s,
-                       publisher_rss_mb=publisher_rss)
+                       publisher_rss_mb=publisher_rss, published=published)
     elif step == "incremental":
         from localoffer.validation import publish_report, validate_store
 
@@ -182,6 +184,15 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
     figures["seconds"] = time.perf_counter() - started
     figures["peak_rss_mb"] = sampler.stop()
     Path(out_path).write_text(json.dumps(figures), encoding="utf-8")
+
+
+def steady_rate(c: dict) -> float | None:
+    """Services per second from the first publish to the last: the councils after the first,
+    over the time they took (None with fewer than three councils)."""
+    done = c.get("published") or []
+    if len(done) < 3 or done[-1][0] <= done[0][0]:
+        return None
+    return sum(n for _, n in done[1:]) / (done[-1][0] - done[0][0])
 
 
 def national_rss(c: dict) -> tuple[float, float]:
@@ -354,6 +365,14 @@ def report(fig: dict, args: argparse.Namespace, n: int) -> None:
         f"take {national_s / 60:.0f} min; target <= {TARGET_NATIONAL_S / 60:.0f} min: "
         f"{_met(national_s <= TARGET_NATIONAL_S)}"
     )
+    steady = steady_rate(c)
+    if steady:
+        print(
+            f"(c) between the first council published and the last (the pipeline full: no start-up, no "
+            f"last council alone): {steady:.0f} services/s; EXTRAPOLATION at that rate: "
+            f"{NATIONAL / steady / 60:.0f} min for {NATIONAL:,} services; target <= "
+            f"{TARGET_NATIONAL_S / 60:.0f} min: {_met(NATIONAL / steady <= TARGET_NATIONAL_S)}"
+        )
     peak, per_council = national_rss(c)
     print(
         f"(c) memory: the workers hold one authority each; the publishing process keeps every finding "
