@@ -20,6 +20,7 @@ import fcntl
 import gc
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -70,9 +71,14 @@ class EmbeddedSession(WriteSession):
         self.prepared[graph] = prepared
 
     def close(self) -> None:
-        """Drop the read-write handle (pyoxigraph closes a store when it is collected)."""
+        """Drop the read-write handle: pyoxigraph closes a store when it is freed, at once when
+        nothing else holds it, else (something in a reference cycle) at a collection. The
+        collection is made only then: in a process holding millions of objects (every council's
+        findings, in a validation of all of them) a full one costs over a second."""
+        held_elsewhere = sys.getrefcount(self.db) > 2  # this attribute and the call's argument
         self.db = None  # type: ignore[assignment]
-        gc.collect()
+        if held_elsewhere:
+            gc.collect()
 
     def replace_graph(self, graph: str, ntriples: Path) -> None:
         self.drop_graph(graph)

@@ -43,6 +43,40 @@ def test_write_session_is_atomic_on_error(store, tmp_path):
     assert store.count("http://x/g") == 1
 
 
+def test_a_write_releases_its_handle_with_or_without_a_collection(store, tmp_path):
+    """The read-write handle is gone when a write ends (RocksDB may compact and delete files
+    while one is open, and its lock keeps another writer out): freed at once when nothing else
+    holds it, with no full collection (which costs seconds in a process holding millions of
+    objects); collected when something in a reference cycle still does."""
+    import gc
+
+    import pyoxigraph as ox
+
+    nt = tmp_path / "a.nt"
+    nt.write_text('<http://x/s> <http://x/p> "1" .\n')
+    collections = []
+    gc.callbacks.append(lambda phase, info: collections.append(phase))
+    enabled = gc.isenabled()
+    gc.disable()  # only the store's own collections are counted
+    try:
+        with store.write() as w:
+            w.replace_graph("http://x/g", nt)
+        assert collections == []
+        ox.Store(str(store.root / "versions" / store.version())).flush()  # the lock is free
+        with store.write() as w:
+            w.replace_graph("http://x/h", nt)
+            cycle: list = [w.db]
+            cycle.append(cycle)
+            del cycle
+        assert "start" in collections
+        ox.Store(str(store.root / "versions" / store.version())).flush()
+    finally:
+        gc.callbacks.pop()
+        if enabled:
+            gc.enable()
+    assert store.count("http://x/h") == 1
+
+
 def test_second_writer_is_refused_while_one_writes(store, tmp_path):
     with store.write():
         other = open_store(load_settings({"store": str(store.root), "base_uri": BASE}, environ={}))
