@@ -238,8 +238,11 @@ def assemble(findings: list[Finding], known: dict[URIRef, Rule], *, authority: s
     counts = Counter(f.severity for f in findings)
     by_rule: dict[str, RuleResult] = {}
     for f in findings:
-        rule = known.get(URIRef(f.shape)) or Rule(f.shape, _local(f.shape), f.severity, f.message, (), "")
-        by_rule.setdefault(f.shape, RuleResult(rule)).findings.append(f)
+        group = by_rule.get(f.shape)
+        if group is None:
+            rule = known.get(URIRef(f.shape)) or Rule(f.shape, _local(f.shape), f.severity, f.message, (), "")
+            group = by_rule[f.shape] = RuleResult(rule)
+        group.findings.append(f)
     ordered = sorted(by_rule.values(), key=lambda r: (SEVERITIES.index(r.rule.severity), -r.count,
                                                        r.rule.label))
     return ValidationResult(
