@@ -14,22 +14,23 @@ E = "http://example.org/"
 PREFIX = f"PREFIX e: <{E}>\n"
 
 
-@pytest.mark.parametrize(
-    ("where", "expected"),
-    [
+FOUND = [
         ("?s e:a ?o", {"a"}),
         ("?s a e:C", {"http://www.w3.org/1999/02/22-rdf-syntax-ns#type"}),
-        ("?s e:a|^e:b ?o . ?o e:c/e:d* ?z . ?z e:f+ ?y . ?y e:g? ?x", {"a", "b", "c", "d", "f", "g"}),
+        ("?s e:a|^e:b ?o . ?o e:c/e:d+ ?z . ?z (e:f|^e:g)+ ?y", {"a", "b", "c", "d", "f", "g"}),
         ("?s e:a ?o ; e:b ?p , ?q", {"a", "b"}),
         ("?s e:a ?o FILTER NOT EXISTS { ?o e:b ?x FILTER EXISTS { ?x e:c ?y } }", {"a", "b", "c"}),
         ("?s e:a ?o OPTIONAL { ?o e:b ?x } MINUS { ?s e:c ?z }", {"a", "b", "c"}),
         ("{ ?s e:a ?o } UNION { ?s e:b ?o } GRAPH ?g { ?s e:c ?x }", {"a", "b", "c"}),
-        ("?s e:a ?o { SELECT ?o WHERE { ?o e:b ?x } LIMIT 3 }", {"a", "b"}),
+        ("?s e:a ?o { SELECT (COUNT(?x) AS ?n) WHERE { ?y e:b ?x } }", {"a", "b"}),  # (a grouped key is
+        # projected through SAMPLE by rdflib: None, which is safe)
         # a variable predicate kept to a list by its group's filter
         ("?s ?p ?o FILTER (?p IN (e:a, e:b) && STR(?o) > '1')", {"a", "b"}),
         ("?s ?p ?o . FILTER (STR(?o) > '1') FILTER (?p IN (e:a))", {"a"}),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize(("where", "expected"), FOUND)
 def test_the_predicates_a_query_names_are_found(where, expected):
     found = predicates_read(f"{PREFIX}SELECT * WHERE {{ {where} }}")
     assert found == {x if ":" in x else E + x for x in expected}
@@ -44,6 +45,12 @@ def test_the_predicates_a_query_names_are_found(where, expected):
         "?s ?p ?o FILTER (?p != e:a)",
         "?s e:a ?o OPTIONAL { ?o ?p ?x } FILTER (?p IN (e:b))",  # the filter is not on ?p's group
         "?s !(e:a) ?o",  # a negated property set
+        "?s e:a* ?o",  # a path of length zero matches every node, whatever its triples
+        "?s e:a/e:b? ?o",
+        "?s e:a ?o { SELECT ?o WHERE { ?o e:b ?x } LIMIT 3 }",  # which rows come first
+        "{ SELECT (SAMPLE(?o) AS ?x) WHERE { ?s e:a ?o } }",
+        "{ SELECT (GROUP_CONCAT(?o) AS ?x) WHERE { ?s e:a ?o } }",
+        "?s e:a\\-b ?o",  # rdflib reads e:a-b with its backslash, Oxigraph without
         "?s e:a ?o SERVICE <http://example.org/sparql> { ?o e:b ?x }",
         "?s e:a ?o FILTER EXISTS { ?o ?p ?x }",
         "this is not SPARQL",
@@ -82,3 +89,34 @@ def test_a_large_authority_gets_the_smaller_copy(monkeypatch):
     large = Index(triples)
     compiled.findings(large)
     assert large.reads == compiled.package_shapes().sparql_predicates
+
+
+def _data() -> list[ox.Quad]:
+    """Each predicate of FOUND's queries and others, between nodes some of which appear only in
+    triples of the others (what a copy leaves out)."""
+    n = [ox.NamedNode(E + x) for x in ("n1", "n2", "n3", "n4", "only-elsewhere")]
+    out = []
+    for i, p in enumerate(("a", "b", "c", "d", "f", "g", "other")):
+        out.append(ox.Quad(n[i % 4], ox.NamedNode(E + p), n[(i + 1) % 4], ox.DefaultGraph()))
+        out.append(ox.Quad(n[(i + 2) % 4], ox.NamedNode(E + p), ox.Literal(str(i)), ox.DefaultGraph()))
+    out.append(ox.Quad(n[4], ox.NamedNode(E + "other"), n[0], ox.DefaultGraph()))
+    out.append(ox.Quad(n[0], ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                       ox.NamedNode(E + "C"), ox.DefaultGraph()))
+    return out
+
+
+@pytest.mark.parametrize(("where", "expected"), FOUND)
+def test_the_query_answers_the_same_on_the_copy(where, expected):
+    query = f"{PREFIX}SELECT * WHERE {{ {where} }}"
+    reads = predicates_read(query)
+    assert reads is not None
+    everything, copy = ox.Store(), ox.Store()
+    everything.extend(_data())
+    copy.extend(q for q in _data() if q.predicate.value in reads)
+
+    def answers(store: ox.Store) -> list[tuple[tuple[str, str], ...]]:
+        result = store.query(query)
+        names = result.variables
+        return sorted(tuple((v.value, str(row[v])) for v in names if row[v] is not None) for row in result)
+
+    assert answers(copy) == answers(everything)
