@@ -526,8 +526,8 @@ def predicates_read(query: str) -> frozenset[str] | None:
 
 # SERVICE reads elsewhere; LIMIT/OFFSET, SAMPLE and GROUP_CONCAT may answer from whichever
 # solutions come first, which a smaller copy can change.
-_NOT_TOLD = frozenset(("ServiceGraphPattern", "Service", "Slice", "Aggregate_Sample",
-                              "Aggregate_GroupConcat"))
+_NOT_TOLD = frozenset(
+    ("ServiceGraphPattern", "Service", "Slice", "Aggregate_Sample", "Aggregate_GroupConcat"))
 
 
 def _field(node: Any, key: str) -> Any:
@@ -781,19 +781,15 @@ def _finding(
     """One result as a Finding. Its strings and term tuples are made once per authority and
     shared (*shared*) by every finding that repeats them: a worker's pickle then holds each
     once, and so does the process keeping every council's findings (~1.1 KB a finding before)."""
-    owner = shared.get(("owner", focus))
-    if owner is None:
-        record, name = _owner(ix, focus)
-        owner = shared[("owner", focus)] = (_shared_str(shared, str(record)), name)
+    owner = _once(shared, ("owner", focus), lambda: _owner_of(ix, focus, shared))
     focus_text, focus_term = _term(ix, focus, shared)
     value_text, value_term = (None, None) if value is None else _term(ix, value, shared)
     if path is not None:
-        path_text, path_term = shared.get(("path", path)) or shared.setdefault(
-            ("path", path), _path_of(ix, path))
+        path_text, path_term = _once(shared, ("path", path), lambda: _path_of(ix, path))
     elif target.shape.path_node is not None:
         path_text, node = target.rendered_path, target.shape.path_node
-        path_term = shared.get(("shape path", node)) or shared.setdefault(
-            ("shape path", node), term_tuple(node) if isinstance(node, URIRef) else ("shape",))
+        path_term = _once(shared, ("shape path", node),
+                          lambda: term_tuple(node) if isinstance(node, URIRef) else ("shape",))
     else:
         path_text, path_term = None, None
     return Finding(
@@ -812,15 +808,27 @@ def _finding(
     )
 
 
+def _once(shared: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+    """The value kept under *key*, made the first time."""
+    found = shared.get(key)
+    if found is None:
+        found = shared[key] = make()
+    return found
+
+
+def _owner_of(ix: Index, focus: Any, shared: dict[Any, Any]) -> tuple[str, str | None]:
+    record, name = _owner(ix, focus)
+    return _shared_str(shared, str(record)), name
+
+
 def _term(ix: Index, node: Any, shared: dict[Any, Any]) -> tuple[str, tuple[str, ...]]:
     """(text, term tuple) of a node, made once (the text is the tuple's own string)."""
-    found = shared.get(("term", node))
-    if found is None:
+    def make() -> tuple[str, tuple[str, ...]]:
         rdf = ix.rdflib(node)
         t = tuple(_shared_str(shared, x) for x in term_tuple(rdf))
         text = str(rdf)
-        found = shared[("term", node)] = (t[1] if t[1] == text else text, t)
-    return found
+        return (t[1] if t[1] == text else text, t)
+    return _once(shared, ("term", node), make)
 
 
 def _path_of(ix: Index, path: Any) -> tuple[str, tuple[str, ...]]:
