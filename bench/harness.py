@@ -73,6 +73,7 @@ def build_store(work: Path, authorities: int, services: int, seed: int = 1) -> P
         done = json.loads(marker.read_text())
         if {k: done.get(k) for k in wanted} == wanted:
             log(f"reusing the store in {store_dir} ({authorities} x {services} services)")
+            compact_if_due(store_dir)
             return store_dir
     shutil.rmtree(store_dir, ignore_errors=True)
     files = generate.generate(work / "data", authorities, services, seed, log=log)
@@ -85,7 +86,18 @@ def build_store(work: Path, authorities: int, services: int, seed: int = 1) -> P
             log(f"  ingested {n}/{len(files)} authorities ({time.perf_counter() - started:.0f} s)")
     store.close()
     marker.write_text(json.dumps({**wanted, "ingest_s": time.perf_counter() - started}))
+    compact_if_due(store_dir)
     return store_dir
+
+
+def compact_if_due(store_dir: Path) -> None:
+    """What `localoffer ingest` does after a load: compact the store when due (a bulk load
+    through the library, as here, leaves that to its caller)."""
+    from localoffer.store.embedded import EmbeddedStore
+
+    done = EmbeddedStore(store_dir).compact(if_due=True)
+    if done is not None:
+        log(done.describe())
 
 
 def version_dir(store_dir: Path) -> Path:

@@ -90,6 +90,48 @@ def ingest(obj: Context, source: str, authority: str, fmt: str | None, source_id
     if len(report.rejected) > 50:
         click.echo(f"... and {len(report.rejected) - 50} more rejected records "
                    "(see --output json)", err=True)
+    _compact_if_due(obj.store)
+
+
+def _compact_if_due(store: Store) -> None:
+    """Compact the embedded store when enough was written since it last was (see
+    localoffer.store.embedded). The data is already published: a failure here is a warning."""
+    from localoffer.store.embedded import EmbeddedStore
+
+    if not isinstance(store, EmbeddedStore):
+        return
+    try:
+        done = store.compact(if_due=True)
+    except LocalOfferError as exc:
+        click.echo(f"warning: the data is published, but the store was not compacted: {exc}", err=True)
+        return
+    if done is not None:
+        click.echo(done.describe(), err=True)
+
+
+@main.command()
+@click.option("--if-due", is_flag=True,
+              help="Only when the files written since the last compaction are half the store or more.")
+@click.pass_obj
+def compact(obj: Context, if_due: bool) -> None:
+    """Publish a compacted copy of the embedded store's data (the same data as a new version),
+    so that reads look each key up in fewer files. `ingest` does it when due; run it after a
+    bulk load, a national validation run or a harvest of many neighbours."""
+    from localoffer.store.embedded import EmbeddedStore
+
+    store = obj.store
+    if not isinstance(store, EmbeddedStore):
+        raise click.ClickException("only the embedded store is compacted here; a SPARQL server "
+                                   "(LOCALOFFER_STORE is a sparql+http(s):// URL) compacts its own files")
+    before = store.layout()
+    done = _run(lambda: store.compact(if_due=if_due))
+    if done is not None:
+        click.echo(done.describe())
+    elif before.version is None:
+        click.echo("the store is empty: nothing to compact")
+    else:
+        click.echo(f"not due: {before.share:.0%} of store version {before.version} "
+                   f"({before.bytes / (1 << 20):,.0f} MB) was written since the last compaction")
 
 
 @main.command()

@@ -105,3 +105,26 @@ def test_canned_queries_from_the_cli(runner, loaded):
     assert hostile.exit_code in (0, 1)
     again = runner.invoke(main, [*loaded, "stats", "--format", "json"])
     assert json.loads(again.stdout)["authorities"][0]["services"] == 738
+
+
+def test_ingest_compacts_when_due_and_compact_on_demand(runner, tmp_path):
+    args = ["--store", str(tmp_path / "store"), "--base-uri", BASE]
+    empty = runner.invoke(main, [*args, "compact"])
+    assert empty.exit_code == 0 and "the store is empty" in empty.stdout
+    first = runner.invoke(main, [*args, "ingest", NL, "--authority", "E06000013"])
+    assert first.exit_code == 0, first.output
+    assert "compacted store version v000001 into v000002" in first.stderr  # every file was new
+    again = runner.invoke(main, [*args, "ingest", NL, "--authority", "E06000013"])
+    assert again.exit_code == 0 and "compacted" not in again.stderr  # nothing written: not due
+    due = runner.invoke(main, [*args, "compact", "--if-due"])
+    assert due.exit_code == 0 and due.stdout.startswith("not due: 0% of store version v000002")
+    forced = runner.invoke(main, [*args, "compact"])
+    assert forced.exit_code == 0 and "compacted store version v000002 into v000003" in forced.stdout
+    counted = runner.invoke(main, [*args, "stats", "--format", "json"])
+    assert json.loads(counted.stdout)["authorities"][0]["services"] == 738
+
+
+def test_compact_is_for_the_embedded_store(runner):
+    result = runner.invoke(main, ["--store", "sparql+http://127.0.0.1:9/sparql", "--base-uri", BASE, "compact"])
+    assert result.exit_code == 1
+    assert "only the embedded store is compacted here" in result.output

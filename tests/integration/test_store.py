@@ -149,3 +149,95 @@ def test_killed_ingest_leaves_previous_version_queryable(tmp_path, moment):
                           env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert _count(fresh) == 817 * 2
+
+
+def _quads(store) -> set[str]:
+    import io
+
+    out = io.BytesIO()
+    store.dump(out, "nq")
+    return set(out.getvalue().decode("utf-8").splitlines())
+
+
+def test_compaction_publishes_the_same_data_as_a_new_version(store, settings):
+    """A compacted copy replaces the published version: the same quads, graphs, graph
+    snapshots and search; later writes count towards the next compaction."""
+    from localoffer.textindex import open_index
+
+    ingest(store, settings, str(BRISTOL), authority="E06000023")
+    before_version, before_quads = store.version(), _quads(store)
+    graphs = store.named_graphs()
+    with open_index(store) as index:
+        searched = index.count("autism")
+    assert searched > 0
+    search_inode = (store.root / "derived" / f"{before_version}.sqlite").stat().st_ino
+    layout = store.layout()
+    assert layout.version == before_version and layout.bytes > 0
+    assert layout.share == 1.0 and layout.due()  # never compacted: every file is new
+
+    done = store.compact(if_due=True)
+    assert done is not None and done.before == layout
+    assert store.version() == done.version != before_version
+    assert _quads(store) == before_quads and store.named_graphs() == graphs
+    assert _count(store) == 817
+    recorded = json.loads((store.root / "compacted.json").read_text())
+    assert recorded["version"] == done.version and recorded["files"]
+    assert done.describe().startswith(f"compacted store version {before_version} into {done.version}")
+    with open_index(store) as index:  # the new version's search file: the old one, linked
+        assert index.count("autism") == searched
+        assert (store.root / "derived" / f"{done.version}.sqlite").stat().st_ino == search_inode
+    import io
+
+    source = next(g for g in graphs if "/graph/source/" in g)
+    out = io.BytesIO()
+    store.dump(out, "nt", graph=source)  # from the snapshot carried over
+    assert len(out.getvalue().splitlines()) == store.count(source)
+
+    after = store.layout()
+    assert after.new_bytes == 0 and not after.due()
+    assert store.compact(if_due=True) is None  # nothing written since
+    nt = store.root.parent / "extra.nt"
+    nt.write_text('<http://x/s> <http://x/p> "1" .\n')
+    with store.write() as w:
+        w.replace_graph("http://x/g", nt)
+    grown = store.layout()
+    assert 0 < grown.new_bytes < grown.bytes and not grown.due()
+    forced = store.compact()  # `localoffer compact` without --if-due
+    assert forced is not None and store.count("http://x/g") == 1
+
+
+def test_a_failed_compaction_publishes_nothing(store, settings, monkeypatch):
+    """A compaction that fails (here: the disk is full) leaves the published version as it
+    was, removes its half-written copy and records nothing."""
+    import pyoxigraph as ox
+
+    from localoffer.store import embedded
+
+    ingest(store, settings, str(BRISTOL), authority="E06000023")
+    before = store.version()
+    real = ox.Store
+
+    class Full:
+        def __init__(self, db):
+            self.db = db
+
+        def optimize(self):
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.db, name)
+
+    class FailingStore:
+        read_only = staticmethod(real.read_only)
+
+        def __new__(cls, *args, **kwargs):
+            return Full(real(*args, **kwargs))
+
+    monkeypatch.setattr(embedded.ox, "Store", FailingStore)
+    with pytest.raises(StoreError, match="cannot compact the store at .*No space left on device"):
+        store.compact()
+    monkeypatch.undo()
+    assert store.version() == before
+    assert sorted(p.name for p in (store.root / "versions").iterdir())[-1] == before
+    assert not (store.root / "compacted.json").exists()
+    assert _count(store) == 817
