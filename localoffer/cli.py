@@ -115,8 +115,8 @@ def _compact_if_due(store: Store) -> None:
 @click.pass_obj
 def compact(obj: Context, if_due: bool) -> None:
     """Publish a compacted copy of the embedded store's data (the same data as a new version),
-    so that reads look each key up in fewer files. `ingest` does it when due; run it after a
-    bulk load, a national validation run or a harvest of many neighbours."""
+    so that reads look each key up in fewer files. `ingest` and `harvest` do it when due; run it
+    after a bulk load through the library or a validation of every council."""
     from localoffer.store.embedded import EmbeddedStore
 
     store = obj.store
@@ -293,6 +293,8 @@ def harvest(obj: Context, neighbours: tuple[str, ...], endpoint: str | None, dum
     for r in reports:
         if not r.ok:
             click.echo(f"harvest failed: {r.gss} {r.name}: {r.message}", err=True)
+    if any(r.ok for r in reports):
+        _compact_if_due(obj.store)
     if not all(r.ok for r in reports):
         sys.exit(1)
 
