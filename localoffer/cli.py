@@ -90,7 +90,8 @@ def ingest(obj: Context, source: str, authority: str, fmt: str | None, source_id
     if len(report.rejected) > 50:
         click.echo(f"... and {len(report.rejected) - 50} more rejected records "
                    "(see --output json)", err=True)
-    _compact_if_due(obj.store)
+    if not report.unchanged:  # an ingest that wrote nothing publishes nothing
+        _compact_if_due(obj.store)
 
 
 def _compact_if_due(store: Store) -> None:
@@ -293,7 +294,7 @@ def harvest(obj: Context, neighbours: tuple[str, ...], endpoint: str | None, dum
     for r in reports:
         if not r.ok:
             click.echo(f"harvest failed: {r.gss} {r.name}: {r.message}", err=True)
-    if any(r.ok for r in reports):
+    if any(r.status == "harvested" for r in reports):
         _compact_if_due(obj.store)
     if not all(r.ok for r in reports):
         sys.exit(1)

@@ -340,8 +340,10 @@ def test_record_faults_reach_cli_stderr(tmp_path: Path) -> None:
                                        "ingest", str(path), "--authority", AUTH])
     assert result.exit_code == 0, result.output
     assert "rejected   1 records" in result.stdout
-    assert result.stderr.strip() == (f"rejected: {path} record 2 (id {data[1]['id']}), "
-                                     "field 'minimum_age': must be a number, e.g. 5; got \"five\"")
+    rejected, compacted = result.stderr.strip().splitlines()
+    assert rejected == (f"rejected: {path} record 2 (id {data[1]['id']}), "
+                        "field 'minimum_age': must be a number, e.g. 5; got \"five\"")
+    assert compacted.startswith("compacted store version v000001 into v000002")  # a new store
 
 
 # -- --strict ----------------------------------------------------------------------------
