@@ -17,8 +17,8 @@ Compaction: a writer closes its copy as soon as it has loaded, so RocksDB's back
 merging of the new table files never finishes, and readers of a version that many writes
 went into look every key up in many overlapping files (a one-service lookup read 2-3x slower
 on a 10-council store than on the same data compacted). `compact()` publishes a compacted copy
-of the current version (same data, new version); `localoffer ingest` asks for one when the
-table files written since the last compaction reach COMPACT_SHARE of the version's bytes, and
+of the current version (same data, new version); `localoffer ingest` and `harvest` ask for one
+when the table files written since the last compaction reach COMPACT_SHARE of the version's bytes, and
 `localoffer compact` at any time. `compacted.json` names the files of the last compacted
 version (hard links keep their names in later versions).
 """
@@ -422,6 +422,8 @@ class EmbeddedStore(Store):
         try:
             known = json.loads((self.root / COMPACTED).read_text(encoding="utf-8"))["files"]
         except (OSError, ValueError, KeyError, TypeError):
+            known = {}
+        if not isinstance(known, dict):  # written by hand, or by something else
             known = {}
         new = sum(size for f, size in files.items() if known.get(f) != size)
         return Layout(name, sum(files.values()), new)

@@ -241,3 +241,14 @@ def test_a_failed_compaction_publishes_nothing(store, settings, monkeypatch):
     assert sorted(p.name for p in (store.root / "versions").iterdir())[-1] == before
     assert not (store.root / "compacted.json").exists()
     assert _count(store) == 817
+
+
+@pytest.mark.parametrize("record", ["", "{not json", '{"files": ["000011.sst"]}', '{"version": "v000001"}'])
+def test_an_unreadable_compaction_record_counts_every_file_as_new(store, tmp_path, record):
+    nt = tmp_path / "a.nt"
+    nt.write_text('<http://x/s> <http://x/p> "1" .\n')
+    with store.write() as w:
+        w.replace_graph("http://x/g", nt)
+    (store.root / "compacted.json").write_text(record)
+    layout = store.layout()
+    assert layout.bytes > 0 and layout.new_bytes == layout.bytes and layout.due()
