@@ -112,13 +112,13 @@ def _compact_if_due(store: Store) -> None:
 
 @main.command()
 @click.option("--if-due", is_flag=True,
-              help="Only when the files written since the last compaction are half the store or more.")
+              help="Only when ingest would: never compacted, doubled in size, or 30 writes since.")
 @click.pass_obj
 def compact(obj: Context, if_due: bool) -> None:
     """Publish a compacted copy of the embedded store's data (the same data as a new version),
     so that reads look each key up in fewer files. `ingest` and `harvest` do it when due; run it
     after a bulk load through the library or a validation of every council."""
-    from localoffer.store.embedded import EmbeddedStore
+    from localoffer.store.embedded import COMPACT_GROWTH, COMPACT_WRITES, EmbeddedStore
 
     store = obj.store
     if not isinstance(store, EmbeddedStore):
@@ -131,8 +131,8 @@ def compact(obj: Context, if_due: bool) -> None:
     elif before.version is None:
         click.echo("the store is empty: nothing to compact")
     else:
-        click.echo(f"not due: {before.share:.0%} of store version {before.version} "
-                   f"({before.bytes / (1 << 20):,.0f} MB) was written since the last compaction")
+        click.echo(f"not due: store version {before.version} ({before.bytes / (1 << 20):,.0f} MB) is "
+                   f"{before.since()}; ingest compacts at {COMPACT_GROWTH:g}x or after {COMPACT_WRITES} writes")
 
 
 @main.command()

@@ -18,9 +18,8 @@ merging of the new table files never finishes, and readers of a version that man
 went into look every key up in many overlapping files (a one-service lookup read 2-3x slower
 on a 10-council store than on the same data compacted). `compact()` publishes a compacted copy
 of the current version (same data, new version); `localoffer ingest` and `harvest` ask for one
-when the table files written since the last compaction reach COMPACT_SHARE of the version's bytes, and
-`localoffer compact` at any time. `compacted.json` names the files of the last compacted
-version (hard links keep their names in later versions).
+when it is due (see Layout.due), and `localoffer compact` at any time. `compacted.json` names
+the last compacted version and its size.
 """
 
 from __future__ import annotations
@@ -53,7 +52,13 @@ FORMATS = {
     "n3": ox.RdfFormat.N3,
 }
 KEEP_VERSIONS = 3
-COMPACT_SHARE = 0.5
+# `localoffer ingest` compacts when the store has doubled since the last compaction (a load of
+# many councils then compacts a few times, at sizes that double: about twice the work of
+# compacting the final store once), or after this many versions (replacing councils' data
+# without growing). The 30 is a judgement, not a measurement: 10 ingests into an empty store
+# made a lookup's read 2.7x slower; how fast a compacted store degrades is not measured.
+COMPACT_GROWTH = 2.0
+COMPACT_WRITES = 30
 COMPACTED = "compacted.json"
 
 
@@ -63,19 +68,30 @@ def _graph_node(graph: str) -> ox.NamedNode | ox.DefaultGraph:
 
 @dataclass(frozen=True)
 class Layout:
-    """The table files of the published version: their bytes, and how many of those bytes are
-    in files written since the store was last compacted."""
+    """The published version's table files (their bytes), and the last compaction: the version
+    it published, that version's bytes, and how many versions were written since."""
 
     version: str | None
     bytes: int
-    new_bytes: int
+    compacted: str | None = None
+    compacted_bytes: int = 0
+    writes: int = 0
 
-    @property
-    def share(self) -> float:
-        return self.new_bytes / self.bytes if self.bytes else 0.0
+    def due(self) -> bool:
+        """Whether `localoffer ingest` should compact now: never compacted, grown to
+        COMPACT_GROWTH times the size it had then, or COMPACT_WRITES versions written since."""
+        if not self.bytes:
+            return False
+        if self.compacted is None:
+            return True
+        return self.bytes >= COMPACT_GROWTH * self.compacted_bytes or self.writes >= COMPACT_WRITES
 
-    def due(self, share: float = COMPACT_SHARE) -> bool:
-        return self.bytes > 0 and self.share >= share
+    def since(self) -> str:
+        """The state since the last compaction, in words."""
+        if self.compacted is None:
+            return "never compacted before"
+        return (f"{self.bytes / max(1, self.compacted_bytes):.1f}x its size at the last compaction "
+                f"({self.compacted}), {self.writes} write{'s' if self.writes != 1 else ''} since")
 
 
 @dataclass(frozen=True)
@@ -90,8 +106,14 @@ class Compaction:
     def describe(self) -> str:
         mb = 1 << 20
         return (f"compacted store version {self.before.version} into {self.version} in {self.seconds:.1f} s "
-                f"({self.before.bytes / mb:,.0f} MB -> {self.bytes / mb:,.0f} MB; "
-                f"{self.before.share:.0%} of it written since the last compaction)")
+                f"({self.before.bytes / mb:,.0f} MB -> {self.bytes / mb:,.0f} MB; {self.before.since()})")
+
+
+def _number(version: str) -> int:
+    """The sequence number of a version name (v000012 -> 12)."""
+    if not (version.startswith("v") and version[1:].isdigit()):
+        raise ValueError(f"not a version name: {version!r}")
+    return int(version[1:])
 
 
 def _table_files(folder: Path) -> dict[str, int]:
@@ -414,26 +436,28 @@ class EmbeddedStore(Store):
 
     # -- compaction (see the module docstring) -------------------------------------------
     def layout(self) -> Layout:
-        """The published version's table files, and the share written since the last compaction."""
+        """The published version's table files, and what `compacted.json` says of the last
+        compaction (an unreadable record counts as none)."""
         name = self._current_name()
         if name is None:
-            return Layout(None, 0, 0)
-        files = _table_files(self.root / "versions" / name)
+            return Layout(None, 0)
+        size = sum(_table_files(self.root / "versions" / name).values())
         try:
-            known = json.loads((self.root / COMPACTED).read_text(encoding="utf-8"))["files"]
+            record = json.loads((self.root / COMPACTED).read_text(encoding="utf-8"))
+            compacted, compacted_bytes = record["version"], int(record["bytes"])
+            writes = _number(name) - _number(compacted)
         except (OSError, ValueError, KeyError, TypeError):
-            known = {}
-        if not isinstance(known, dict):  # written by hand, or by something else
-            known = {}
-        new = sum(size for f, size in files.items() if known.get(f) != size)
-        return Layout(name, sum(files.values()), new)
+            return Layout(name, size)
+        if writes < 0 or compacted_bytes <= 0:  # a record from another store
+            return Layout(name, size)
+        return Layout(name, size, compacted, compacted_bytes, writes)
 
-    def compact(self, *, if_due: bool = False, share: float = COMPACT_SHARE) -> Compaction | None:
+    def compact(self, *, if_due: bool = False) -> Compaction | None:
         """Publish a compacted copy of the current version (the same data as a new version);
         with *if_due*, only when the layout says so. None when nothing was done. The version
         read until now stays as it was: a failure or a kill publishes nothing."""
         before = self.layout()
-        if before.version is None or (if_due and not before.due(share)):
+        if before.version is None or (if_due and not before.due()):
             return None
         started = time.monotonic()
         with self.write() as session:
@@ -442,11 +466,11 @@ class EmbeddedStore(Store):
                 session.db.optimize()  # type: ignore[attr-defined]
             except OSError as exc:
                 raise StoreError(f"cannot compact the store at {self.root}: {exc}") from None
-        files = _table_files(self.root / "versions" / name)
+        size = sum(_table_files(self.root / "versions" / name).values())
         tmp = self.root / (COMPACTED + ".tmp")
-        tmp.write_text(json.dumps({"version": name, "files": files}, sort_keys=True), encoding="utf-8")
+        tmp.write_text(json.dumps({"version": name, "bytes": size}), encoding="utf-8")
         os.replace(tmp, self.root / COMPACTED)
-        return Compaction(before, name, sum(files.values()), time.monotonic() - started)
+        return Compaction(before, name, size, time.monotonic() - started)
 
     def _publish(self, name: str) -> None:
         tmp = self.root / "CURRENT.tmp"

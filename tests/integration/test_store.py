@@ -173,7 +173,7 @@ def test_compaction_publishes_the_same_data_as_a_new_version(store, settings):
     search_inode = (store.root / "derived" / f"{before_version}.sqlite").stat().st_ino
     layout = store.layout()
     assert layout.version == before_version and layout.bytes > 0
-    assert layout.share == 1.0 and layout.due()  # never compacted: every file is new
+    assert layout.compacted is None and layout.due()  # never compacted
 
     done = store.compact(if_due=True)
     assert done is not None and done.before == layout
@@ -181,7 +181,7 @@ def test_compaction_publishes_the_same_data_as_a_new_version(store, settings):
     assert _quads(store) == before_quads and store.named_graphs() == graphs
     assert _count(store) == 817
     recorded = json.loads((store.root / "compacted.json").read_text())
-    assert recorded["version"] == done.version and recorded["files"]
+    assert recorded == {"version": done.version, "bytes": done.bytes}
     assert done.describe().startswith(f"compacted store version {before_version} into {done.version}")
     with open_index(store) as index:  # the new version's search file: the old one, linked
         assert index.count("autism") == searched
@@ -194,14 +194,15 @@ def test_compaction_publishes_the_same_data_as_a_new_version(store, settings):
     assert len(out.getvalue().splitlines()) == store.count(source)
 
     after = store.layout()
-    assert after.new_bytes == 0 and not after.due()
+    assert (after.compacted, after.compacted_bytes, after.writes) == (done.version, done.bytes, 0)
+    assert not after.due()
     assert store.compact(if_due=True) is None  # nothing written since
     nt = store.root.parent / "extra.nt"
     nt.write_text('<http://x/s> <http://x/p> "1" .\n')
     with store.write() as w:
         w.replace_graph("http://x/g", nt)
     grown = store.layout()
-    assert 0 < grown.new_bytes < grown.bytes and not grown.due()
+    assert grown.writes == 1 and grown.bytes < 2 * grown.compacted_bytes and not grown.due()
     forced = store.compact()  # `localoffer compact` without --if-due
     assert forced is not None and store.count("http://x/g") == 1
 
@@ -243,12 +244,31 @@ def test_a_failed_compaction_publishes_nothing(store, settings, monkeypatch):
     assert _count(store) == 817
 
 
-@pytest.mark.parametrize("record", ["", "{not json", '{"files": ["000011.sst"]}', '{"version": "v000001"}'])
-def test_an_unreadable_compaction_record_counts_every_file_as_new(store, tmp_path, record):
+@pytest.mark.parametrize("record", ["", "{not json", '["v000001"]', '{"version": "v000001"}',
+                                    '{"version": "elsewhere", "bytes": 5}', '{"version": "v000009", "bytes": 5}',
+                                    '{"version": "v000001", "bytes": 0}'])
+def test_an_unreadable_compaction_record_counts_as_none(store, tmp_path, record):
+    """A record that cannot be read, or is not of this store (a later version than the one
+    published, no size), is as if the store was never compacted: compaction is due."""
     nt = tmp_path / "a.nt"
     nt.write_text('<http://x/s> <http://x/p> "1" .\n')
     with store.write() as w:
         w.replace_graph("http://x/g", nt)
     (store.root / "compacted.json").write_text(record)
     layout = store.layout()
-    assert layout.bytes > 0 and layout.new_bytes == layout.bytes and layout.due()
+    assert layout.bytes > 0 and layout.compacted is None and layout.due()
+
+
+@pytest.mark.parametrize(("size", "compacted", "writes", "due"), [
+    (0, None, 0, False),           # empty
+    (10, None, 0, True),           # never compacted
+    (19, 10, 29, False),
+    (20, 10, 0, True),             # doubled
+    (12, 10, 30, True),            # many writes
+])
+def test_when_compaction_is_due(size, compacted, writes, due):
+    from localoffer.store.embedded import COMPACT_GROWTH, COMPACT_WRITES, Layout
+
+    assert (COMPACT_GROWTH, COMPACT_WRITES) == (2.0, 30)
+    layout = Layout("v000040", size, None if compacted is None else "v000010", compacted or 0, writes)
+    assert layout.due() is due
