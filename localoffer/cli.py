@@ -103,7 +103,7 @@ def _compact_if_due(store: Store) -> None:
         return
     try:
         done = store.compact(if_due=True)
-    except LocalOfferError as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the ingest itself succeeded
         click.echo(f"warning: the data is published, but the store was not compacted: {exc}", err=True)
         return
     if done is not None:
@@ -131,7 +131,7 @@ def compact(obj: Context, if_due: bool) -> None:
     elif before.version is None:
         click.echo("the store is empty: nothing to compact")
     else:
-        click.echo(f"not due: store version {before.version} ({before.bytes / (1 << 20):,.0f} MB) is "
+        click.echo(f"not due: store version {before.version} ({before.bytes / (1 << 20):,.0f} MB), "
                    f"{before.since()}; ingest compacts at {COMPACT_GROWTH:g}x or after {COMPACT_WRITES} writes")
 
 

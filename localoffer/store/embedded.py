@@ -32,7 +32,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,9 +109,13 @@ class Compaction:
                 f"({self.before.bytes / mb:,.0f} MB -> {self.bytes / mb:,.0f} MB; {self.before.since()})")
 
 
+class _NothingToDo(Exception):
+    """Compaction found under the write lock that it is not due after all."""
+
+
 def _number(version: str) -> int:
     """The sequence number of a version name (v000012 -> 12)."""
-    if not (version.startswith("v") and version[1:].isdigit()):
+    if not (isinstance(version, str) and version.startswith("v") and version[1:].isdigit()):
         raise ValueError(f"not a version name: {version!r}")
     return int(version[1:])
 
@@ -130,6 +134,7 @@ class EmbeddedSession(WriteSession):
     def __init__(self, db: ox.Store, snapshot_folder: Path | None = None, name: str | None = None) -> None:
         self.db = db
         self.name = name  # the version this session writes
+        self.on_publish: list[Callable[[], None]] = []  # run once published, the lock still held
         self.touched: set[str] | None = set()  # graphs changed (None: any), for the text index
         self.prepared: dict[str, Any] = {}  # derived rows the writer built (localoffer.prepared)
         self.snapshot_folder = snapshot_folder
@@ -433,6 +438,8 @@ class EmbeddedStore(Store):
                 snapshots.remove(self.root, new_name)
                 raise
             self._publish(new_name)
+            for callback in session.on_publish:
+                callback()
 
     # -- compaction (see the module docstring) -------------------------------------------
     def layout(self) -> Layout:
@@ -446,7 +453,7 @@ class EmbeddedStore(Store):
             record = json.loads((self.root / COMPACTED).read_text(encoding="utf-8"))
             compacted, compacted_bytes = record["version"], int(record["bytes"])
             writes = _number(name) - _number(compacted)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return Layout(name, size)
         if writes < 0 or compacted_bytes <= 0:  # a record from another store
             return Layout(name, size)
@@ -454,22 +461,39 @@ class EmbeddedStore(Store):
 
     def compact(self, *, if_due: bool = False) -> Compaction | None:
         """Publish a compacted copy of the current version (the same data as a new version);
-        with *if_due*, only when the layout says so. None when nothing was done. The version
-        read until now stays as it was: a failure or a kill publishes nothing."""
-        before = self.layout()
-        if before.version is None or (if_due and not before.due()):
+        with *if_due*, only when the layout says so (asked again under the write lock, so two
+        processes never both compact). None when nothing was done. The version read until now
+        stays as it was: a failure or a kill publishes nothing. Raises StoreError."""
+        if if_due and not self.layout().due():
             return None
         started = time.monotonic()
-        with self.write() as session:
-            name = session.name  # type: ignore[attr-defined]
-            try:
+        try:
+            with self.write() as session:
+                before = self.layout()  # under the lock: the version this session copied
+                if before.version is None or (if_due and not before.due()):
+                    raise _NothingToDo
                 session.db.optimize()  # type: ignore[attr-defined]
-            except OSError as exc:
-                raise StoreError(f"cannot compact the store at {self.root}: {exc}") from None
+                name = session.name  # type: ignore[attr-defined]
+                done: list[Compaction] = []
+                session.on_publish.append(  # type: ignore[attr-defined]
+                    lambda: done.append(self._record(before, name, started)))
+        except _NothingToDo:
+            return None
+        except (OSError, RuntimeError) as exc:  # RocksDB's own errors come as RuntimeError
+            raise StoreError(f"cannot compact the store at {self.root}: {exc}") from None
+        return done[0]
+
+    def _record(self, before: Layout, name: str, started: float) -> Compaction:
+        """Write compacted.json for the version *name* just published (the lock still held)."""
         size = sum(_table_files(self.root / "versions" / name).values())
         tmp = self.root / (COMPACTED + ".tmp")
-        tmp.write_text(json.dumps({"version": name, "bytes": size}), encoding="utf-8")
-        os.replace(tmp, self.root / COMPACTED)
+        try:
+            tmp.write_text(json.dumps({"version": name, "bytes": size}), encoding="utf-8")
+            os.replace(tmp, self.root / COMPACTED)
+        except OSError as exc:
+            raise StoreError(f"compacted store version {before.version} into {name}, but could not "
+                             f"record it in {self.root / COMPACTED} ({exc.strerror}); the next "
+                             "ingest will compact again") from None
         return Compaction(before, name, size, time.monotonic() - started)
 
     def _publish(self, name: str) -> None:
@@ -499,3 +523,10 @@ class EmbeddedStore(Store):
         for name in doomed:
             shutil.rmtree(versions / name, ignore_errors=True)
         snapshots.prune(versions.parent, {p.name for p in versions.iterdir()})
+        record = versions.parent / COMPACTED
+        try:  # a record of a version newer than CURRENT (rolled back): its name will be reused
+            recorded = json.loads(record.read_text(encoding="utf-8"))["version"]
+            if current is None or _number(recorded) > _number(current):
+                record.unlink()
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass

@@ -114,13 +114,16 @@ def test_ingest_compacts_when_due_and_compact_on_demand(runner, tmp_path):
     first = runner.invoke(main, [*args, "ingest", NL, "--authority", "E06000013"])
     assert first.exit_code == 0, first.output
     assert "compacted store version v000001 into v000002" in first.stderr  # never compacted
+    (tmp_path / "store" / "compacted.json").unlink()  # as if never compacted: due, were it to ask
     again = runner.invoke(main, [*args, "ingest", NL, "--authority", "E06000013"])
-    assert again.exit_code == 0 and "compacted" not in again.stderr  # nothing written: not due
+    assert again.exit_code == 0 and "compacted" not in again.stderr  # nothing written, nothing published
+    assert (tmp_path / "store" / "CURRENT").read_text().strip() == "v000002"
+    runner.invoke(main, [*args, "compact"])  # recorded again (v000003)
     due = runner.invoke(main, [*args, "compact", "--if-due"])
-    assert due.exit_code == 0 and due.stdout.startswith(
-        "not due: store version v000002 (") and "is 1.0x its size at the last compaction (v000002), 0 writes since" in due.stdout
+    assert due.exit_code == 0 and due.stdout.startswith("not due: store version v000003 (")
+    assert "1.0x its size at the last compaction (v000003), 0 writes since" in due.stdout
     forced = runner.invoke(main, [*args, "compact"])
-    assert forced.exit_code == 0 and "compacted store version v000002 into v000003" in forced.stdout
+    assert forced.exit_code == 0 and "compacted store version v000003 into v000004" in forced.stdout
     counted = runner.invoke(main, [*args, "stats", "--format", "json"])
     assert json.loads(counted.stdout)["authorities"][0]["services"] == 738
 
@@ -129,3 +132,20 @@ def test_compact_is_for_the_embedded_store(runner):
     result = runner.invoke(main, ["--store", "sparql+http://127.0.0.1:9/sparql", "--base-uri", BASE, "compact"])
     assert result.exit_code == 1
     assert "only the embedded store is compacted here" in result.output
+
+
+@pytest.mark.parametrize("error", [RuntimeError("RocksDB: Corruption"), OSError(28, "No space left on device")])
+def test_an_ingest_whose_compaction_fails_still_succeeds(runner, tmp_path, monkeypatch, error):
+    """The data is published before the compaction: whatever stops the compaction is a
+    warning, and the command's exit status is the ingest's."""
+    from localoffer.store.embedded import EmbeddedStore
+
+    def failing(self, *, if_due=False):
+        raise error
+
+    monkeypatch.setattr(EmbeddedStore, "compact", failing)
+    args = ["--store", str(tmp_path / "store"), "--base-uri", BASE]
+    result = runner.invoke(main, [*args, "ingest", NL, "--authority", "E06000013"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == f"warning: the data is published, but the store was not compacted: {error}"
+    assert "published  store version v000001" in result.stdout

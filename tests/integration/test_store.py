@@ -240,11 +240,14 @@ def test_a_failed_compaction_publishes_nothing(store, settings, monkeypatch):
     monkeypatch.undo()
     assert store.version() == before
     assert sorted(p.name for p in (store.root / "versions").iterdir())[-1] == before
+    assert sorted(p.name for p in (store.root / "snapshots").iterdir())[-1] == before
+    assert not list((store.root / "derived").glob("v000002*"))
     assert not (store.root / "compacted.json").exists()
     assert _count(store) == 817
 
 
 @pytest.mark.parametrize("record", ["", "{not json", '["v000001"]', '{"version": "v000001"}',
+                                    '{"version": null, "bytes": 5}', '{"version": 5, "bytes": 5}',
                                     '{"version": "elsewhere", "bytes": 5}', '{"version": "v000009", "bytes": 5}',
                                     '{"version": "v000001", "bytes": 0}'])
 def test_an_unreadable_compaction_record_counts_as_none(store, tmp_path, record):
@@ -272,3 +275,21 @@ def test_when_compaction_is_due(size, compacted, writes, due):
     assert (COMPACT_GROWTH, COMPACT_WRITES) == (2.0, 30)
     layout = Layout("v000040", size, None if compacted is None else "v000010", compacted or 0, writes)
     assert layout.due() is due
+
+
+def test_a_record_of_a_rolled_back_version_is_forgotten(store, tmp_path):
+    """CURRENT put back to an older version (by hand, from a backup): the compacted version
+    after it is deleted with the next write, its name is reused, and so the record goes too."""
+    nt = tmp_path / "a.nt"
+    for i in range(2):
+        nt.write_text(f'<http://x/s> <http://x/p> "{i}" .\n')
+        with store.write() as w:
+            w.replace_graph("http://x/g", nt)
+    done = store.compact()
+    assert done is not None and done.version == "v000003"
+    (store.root / "CURRENT").write_text("v000002\n")
+    with store.write() as w:  # writes v000003 again
+        w.replace_graph("http://x/g", nt)
+    assert store.version() == "v000003"
+    assert not (store.root / "compacted.json").exists()
+    assert store.layout().compacted is None and store.layout().due()
