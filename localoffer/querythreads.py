@@ -36,8 +36,11 @@ log = logging.getLogger("localoffer.querythreads")
 @dataclass(eq=False)
 class _Task:
     job: QueryJob
-    started: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
+    # Whether a thread took the task, or the request gave up on it first (under `lock`: one
+    # or the other, never both): the request waits once, for `done`, and asks afterwards.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    started: bool = False
     abandoned: bool = False
     reply: Answer | Failure | None = None
 
@@ -81,16 +84,18 @@ class ThreadRunner:
             self.warm()
         task = _Task(job)
         self._tasks.put(task)
-        if not task.started.wait(max(0.0, deadline - time.monotonic())):
-            task.abandoned = True  # never started: a thread that picks it up skips it
-            raise PoolBusy(f"all {self.size} query threads of this worker stayed busy for "
-                           f"{timeout:g} s; try again shortly")
         if not task.done.wait(max(0.0, deadline - time.monotonic())):
-            log.warning("query stopped after %.3g s (the worker retires to end it): %.200s",
-                        timeout, job.sparql)
-            self._retire()
-            raise QueryTimeout(f"the query ran longer than the {timeout:g} s limit and was stopped; "
-                               "narrow it down (a more selective pattern, a LIMIT) and try again")
+            with task.lock:
+                if not task.started:
+                    task.abandoned = True  # never started: a thread that picks it up skips it
+                    raise PoolBusy(f"all {self.size} query threads of this worker stayed busy for "
+                                   f"{timeout:g} s; try again shortly")
+            if not task.done.is_set():  # (it may have ended just now)
+                log.warning("query stopped after %.3g s (the worker retires to end it): %.200s",
+                            timeout, job.sparql)
+                self._retire()
+                raise QueryTimeout(f"the query ran longer than the {timeout:g} s limit and was stopped; "
+                                   "narrow it down (a more selective pattern, a LIMIT) and try again")
         assert task.reply is not None
         return task.reply
 
@@ -106,9 +111,10 @@ class ThreadRunner:
             task = self._tasks.get()
             if task is None:
                 return
-            if task.abandoned:
-                continue
-            task.started.set()
+            with task.lock:
+                if task.abandoned:
+                    continue
+                task.started = True
             try:
                 assert self._store is not None
                 task.reply = execute(self._store, task.job)
