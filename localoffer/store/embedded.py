@@ -120,12 +120,24 @@ def _number(version: str) -> int:
     return int(version[1:])
 
 
-def _table_files(folder: Path) -> dict[str, int]:
-    """RocksDB's table files in a version folder: name -> size."""
+def _table_bytes(folder: Path) -> int:
+    """The size of RocksDB's table files in a version folder."""
     try:
-        return {e.name: e.stat().st_size for e in os.scandir(folder) if e.name.endswith(".sst")}
+        return sum(e.stat().st_size for e in os.scandir(folder) if e.name.endswith(".sst"))
     except OSError:
-        return {}
+        return 0
+
+
+def _read_record(root: Path) -> tuple[str, int] | None:
+    """compacted.json of the store at *root*: (version, bytes), or None when there is none or it
+    cannot be read as one."""
+    try:
+        record = json.loads((root / COMPACTED).read_text(encoding="utf-8"))
+        version, size = record["version"], int(record["bytes"])
+        _number(version)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return version, size
 
 
 class EmbeddedSession(WriteSession):
@@ -448,13 +460,12 @@ class EmbeddedStore(Store):
         name = self._current_name()
         if name is None:
             return Layout(None, 0)
-        size = sum(_table_files(self.root / "versions" / name).values())
-        try:
-            record = json.loads((self.root / COMPACTED).read_text(encoding="utf-8"))
-            compacted, compacted_bytes = record["version"], int(record["bytes"])
-            writes = _number(name) - _number(compacted)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        size = _table_bytes(self.root / "versions" / name)
+        record = _read_record(self.root)
+        if record is None:
             return Layout(name, size)
+        compacted, compacted_bytes = record
+        writes = _number(name) - _number(compacted)
         if writes < 0 or compacted_bytes <= 0:  # a record from another store
             return Layout(name, size)
         return Layout(name, size, compacted, compacted_bytes, writes)
@@ -485,7 +496,7 @@ class EmbeddedStore(Store):
 
     def _record(self, before: Layout, name: str, started: float) -> Compaction:
         """Write compacted.json for the version *name* just published (the lock still held)."""
-        size = sum(_table_files(self.root / "versions" / name).values())
+        size = _table_bytes(self.root / "versions" / name)
         tmp = self.root / (COMPACTED + ".tmp")
         try:
             tmp.write_text(json.dumps({"version": name, "bytes": size}), encoding="utf-8")
@@ -523,10 +534,10 @@ class EmbeddedStore(Store):
         for name in doomed:
             shutil.rmtree(versions / name, ignore_errors=True)
         snapshots.prune(versions.parent, {p.name for p in versions.iterdir()})
-        record = versions.parent / COMPACTED
-        try:  # a record of a version newer than CURRENT (rolled back): its name will be reused
-            recorded = json.loads(record.read_text(encoding="utf-8"))["version"]
-            if current is None or _number(recorded) > _number(current):
-                record.unlink()
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            pass
+        # A record of a version newer than CURRENT (rolled back past): its name will be reused.
+        record = _read_record(versions.parent)
+        if record is not None and (current is None or _number(record[0]) > _number(current)):
+            try:
+                (versions.parent / COMPACTED).unlink(missing_ok=True)
+            except OSError:
+                pass  # left as it is: the next compaction is then only later than it would be
