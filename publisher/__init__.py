@@ -44,9 +44,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, settings: Settings | 
     from .oruk import register as register_oruk
 
     register_oruk(app)
-    from .fastpath import SparqlFastPath
+    from .fastpath import FastPath
 
-    app.wsgi_app = SparqlFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = FastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     logging.getLogger("localoffer").setLevel(logging.INFO)
     return app
 

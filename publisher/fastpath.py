@@ -1,13 +1,14 @@
-"""The SPARQL endpoint's common case without Flask: a GET of /sparql with a `query` (and maybe
-a `format`) parameter, no conditional headers, no SERVICE, answered in a negotiated RDF or
-results format.
+"""The two commonest reads without Flask: a GET of /sparql with a `query` (and maybe a `format`)
+parameter, no conditional headers, no SERVICE, answered in a negotiated RDF or results format;
+and a GET of a resource's document (/doc/{kind}/{id}) in an RDF format.
 
 Flask's request and response objects, its dispatch and its after-request hooks cost about as
 much CPU as the engine's whole answer to a one-service lookup. This WSGI middleware answers
-such requests itself, with the same pieces the Flask view uses (localoffer.publisher.sparql:
-the read-only guard, negotiation, the job, the validators; localoffer.publisher.responses:
-CORS, gzip), and gives every other request, and every request it has any doubt about, to the
-Flask app unchanged. When running the query fails (a syntax error, a refusal, a timeout, a busy
+such requests itself, with the same pieces the Flask views use (localoffer.publisher.sparql:
+the read-only guard, negotiation, the job, the validators; linkeddata.resources and
+.documents: the description and its headers; localoffer.publisher.responses: CORS, gzip), and
+gives every other request, and every request it has any doubt about, to the Flask app
+unchanged. When running the query fails (a syntax error, a refusal, a timeout, a busy
 pool), the failure rides in the environ to the Flask view, which answers it the usual way
 without running the query again. tests/integration/test_fastpath.py checks that both paths give
 the same status, headers and body."""
@@ -28,6 +29,7 @@ from localoffer.queryexec import TABLE, Answer
 from localoffer.sparqlguard import service_targets
 
 from .conneg import Offer
+from .linkeddata.resources import quick_document
 from .responses import CORS_HEADERS, add_cors, compress, compressible, etag_for, gzipped, validator_headers
 from .sparql import (
     OUTCOME,
@@ -43,7 +45,7 @@ PARAMETERS = frozenset(("query", "format"))
 CORS = list(CORS_HEADERS.items())
 
 
-class SparqlFastPath:
+class FastPath:
     """WSGI middleware in front of the Flask app's own WSGI callable (`app.wsgi_app`)."""
 
     def __init__(self, app: Flask, inner: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
@@ -51,10 +53,14 @@ class SparqlFastPath:
         self.inner = inner
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if (environ.get("PATH_INFO") == "/sparql" and environ.get("REQUEST_METHOD") == "GET"
-                and "HTTP_IF_NONE_MATCH" not in environ and "HTTP_IF_MODIFIED_SINCE" not in environ
-                and self.hooks_known()):
-            answered = self._answer(environ, start_response)
+        if (environ.get("REQUEST_METHOD") == "GET" and "HTTP_IF_NONE_MATCH" not in environ
+                and "HTTP_IF_MODIFIED_SINCE" not in environ):
+            path = environ.get("PATH_INFO", "")
+            answered = None
+            if path == "/sparql" and self.hooks_known():
+                answered = self._answer(environ, start_response)
+            elif path.startswith("/doc/") and self.hooks_known():
+                answered = self._document(environ, start_response)
             if answered is not None:
                 return answered
         return self.inner(environ, start_response)
@@ -97,20 +103,39 @@ class SparqlFastPath:
             environ[OUTCOME] = reply
             return None
         content_type, headers = answer_type(reply, formats)
-        body = reply.body
         headers.insert(0, ("Content-Type", content_type))
         headers += validator_headers(etag_for(reply.version, *validated_parts(job, formats)), modified)
-        if compressible(content_type):
-            headers.append(("Vary", "Accept, Accept-Encoding"))
-            packed = gzipped(body, gzip_quality(environ.get("HTTP_ACCEPT_ENCODING")))
-            if packed is not None:
-                body = packed
-                headers.append(("Content-Encoding", "gzip"))
-        else:
-            headers.append(("Vary", "Accept"))
-        headers.append(("Content-Length", str(len(body))))
-        start_response("200 OK", headers + CORS)
-        return [body]
+        return send(environ, start_response, reply.body, content_type, headers)
+
+    def _document(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes] | None:
+        """The RDF document of a resource, or None to leave the request to Flask (HTML, a
+        resource the store does not hold, anything unusual, and any failure: the view then
+        answers it, errors included, the usual way)."""
+        try:
+            found = quick_document(self.app, environ)
+        except Exception:  # noqa: BLE001 - Flask will say what is wrong, the usual way
+            return None
+        if found is None:
+            return None
+        body, headers = found
+        return send(environ, start_response, body, headers[0][1], headers)
+
+
+def send(environ: dict[str, Any], start_response: StartResponse, body: bytes, content_type: str,
+         headers: list[tuple[str, str]]) -> list[bytes]:
+    """A 200 with *headers* and what the app's after-request hooks add: `Vary: Accept` (and
+    Accept-Encoding, gzip when the client takes it, for textual types), the length, CORS."""
+    if compressible(content_type):
+        headers.append(("Vary", "Accept, Accept-Encoding"))
+        packed = gzipped(body, gzip_quality(environ.get("HTTP_ACCEPT_ENCODING")))
+        if packed is not None:
+            body = packed
+            headers.append(("Content-Encoding", "gzip"))
+    else:
+        headers.append(("Vary", "Accept"))
+    headers.append(("Content-Length", str(len(body))))
+    start_response("200 OK", headers + CORS)
+    return [body]
 
 
 def query_parameters(query_string: str) -> tuple[str, str | None] | None:

@@ -361,6 +361,14 @@ class EmbeddedStore(Store):
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         return db.query(sparql, **kwargs)
 
+    def quads_for_pattern(self, subject: ox.NamedNode | ox.BlankNode | None,
+                          predicate: ox.NamedNode | None, object_: Any) -> Iterator[ox.Quad]:
+        """The quads matching (subject, predicate, object), None matching anything, in every
+        graph of the version read (what queries see as their default graph), straight from
+        the engine's indexes: no query to parse and plan, which costs more than reading a
+        resource's few dozen triples. A triple in several graphs comes once per graph."""
+        return self._snapshot().quads_for_pattern(subject, predicate, object_, None)
+
     def named_graphs(self) -> list[str]:
         db = self._snapshot()
         return sorted(g.value for g in db.named_graphs() if isinstance(g, ox.NamedNode))

@@ -5,7 +5,7 @@ the resources that point at it, and the labels of everything it links to."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,9 @@ from localoffer.store import Store
 from .vocab import LABEL_PROPERTIES
 
 RDF_TYPE = ns.RDF + "type"
+LABEL_NODES = tuple(ox.NamedNode(p) for p in LABEL_PROPERTIES)
+# (subject, predicate, object) -> the matching quads of every graph, None matching anything.
+QuadReader = Callable[[Any, Any, Any], Iterator[ox.Quad]]
 S = ns.SCHEMA
 # Objects of these properties are parts of their subject (HSDS sub-objects), not things of their own.
 PART_OF = frozenset(S + p for p in (
@@ -125,6 +128,7 @@ def describe(store: Any, subject: str, *, inverse: bool = True, labels: LabelCac
     store = pin(store)
     desc = Description(subject)
     entries = labels.view(version or store.version()) if labels is not None else {}
+    quads = direct_reader(store)
     fetched: dict[str, list[tuple[str, Any]]] = {}
     seen: set[ox.Triple] = set()
     visited: set[str] = set()
@@ -136,14 +140,17 @@ def describe(store: Any, subject: str, *, inverse: bool = True, labels: LabelCac
         visited.update(frontier)
         ask = [i for i in dict.fromkeys(pending)
                if i not in visited and i not in entries and i not in fetched]
-        found, got_pairs = _round(store, frontier, ask, fetched, inverse=inverse and n == 0)
+        if quads is not None:
+            found, got_pairs = _round_direct(quads, frontier, ask, fetched, inverse=inverse and n == 0)
+        else:
+            found, got_pairs = _round(store, frontier, ask, fetched, inverse=inverse and n == 0)
         if n == 0:
             pairs = got_pairs
         frontier, pending = _take(desc, found, seen, visited)
         pending += [s.value for s, _ in got_pairs or ()]
     if inverse and desc.triples:
         _inverse(store, desc, pairs)
-    _labels(store, desc, labels, entries, fetched)
+    _labels(store, desc, labels, entries, fetched, quads)
     return desc
 
 
@@ -222,6 +229,70 @@ def _round(store: Any, subjects: list[str], label_iris: list[str], fetched: dict
     return (_round_with_blank_nodes(store, subjects) if blank else out), pairs
 
 
+def direct_reader(store: Any) -> QuadReader | None:
+    """The store's own reader of its indexes when it has one (the embedded store's
+    `quads_for_pattern`), else None (remote stores are asked in SPARQL)."""
+    return getattr(store, "quads_for_pattern", None)
+
+
+def _round_direct(quads: QuadReader, subjects: list[str], label_iris: list[str],
+                  fetched: dict[str, list[tuple[str, Any]]], *,
+                  inverse: bool) -> tuple[dict[str, list[ox.Triple]], list[tuple[Any, Any]] | None]:
+    """What `_round` gives, read from the store's indexes: one index scan per subject, per
+    label property of each label IRI and for the inverse links, with no query to parse and
+    plan (that costs more than reading a service's few dozen triples). The same description
+    as the SPARQL rounds: blank-node objects followed two levels down, the same label
+    candidates, and the inverse pairs sorted and cut as the query's ORDER BY and LIMIT would
+    (None when there are more than that, so that `_inverse` asks its own query)."""
+    out: dict[str, list[ox.Triple]] = {}
+    for s in subjects:
+        triples = out[s] = []
+        for quad in quads(ox.NamedNode(s), None, None):
+            triple = quad.triple
+            triples.append(triple)
+            if isinstance(triple.object, ox.BlankNode):
+                _follow_blank(quads, triple.object, triples, depth=2)
+    for iri in label_iris:
+        fetched[iri] = _label_candidates(quads, iri)
+    pairs: list[tuple[Any, Any]] | None = None
+    if inverse:
+        pairs = _pointing(quads, subjects[0], INVERSE_FETCH + 1)
+    return out, pairs
+
+
+def _follow_blank(quads: QuadReader, node: ox.BlankNode, into: list[ox.Triple], depth: int) -> None:
+    """The triples of blank node *node*, and of the blank nodes they lead to, *depth* levels."""
+    for quad in quads(node, None, None):
+        triple = quad.triple
+        into.append(triple)
+        if depth > 1 and isinstance(triple.object, ox.BlankNode):
+            _follow_blank(quads, triple.object, into, depth - 1)
+
+
+def _label_candidates(quads: QuadReader, iri: str) -> list[tuple[str, Any]]:
+    """(label property, label) of *iri* for the first label property it has: one index
+    lookup per label property until one is found (a label of a later property never wins
+    over one of an earlier property, see `_labels`)."""
+    node = ox.NamedNode(iri)
+    for prop in LABEL_NODES:
+        found = [(prop.value, quad.object) for quad in quads(node, prop, None)]
+        if found:
+            return found
+    return []
+
+
+def _pointing(quads: QuadReader, subject: str, limit: int) -> list[tuple[Any, Any]] | None:
+    """The distinct (resource, property) pairs pointing at *subject* from an IRI, ordered by
+    property then resource; None when there are more than *limit* (the scan stops there)."""
+    pairs: set[tuple[Any, Any]] = set()
+    for quad in quads(None, None, ox.NamedNode(subject)):
+        if isinstance(quad.subject, ox.NamedNode):
+            pairs.add((quad.subject, quad.predicate))
+            if len(pairs) > limit:
+                return None
+    return sorted(pairs, key=lambda sp: (sp[1].value, sp[0].value))
+
+
 def _round_with_blank_nodes(store: Any, subjects: list[str]) -> dict[str, list[ox.Triple]]:
     """The triples of *subjects* with blank-node objects followed two levels down: blank nodes
     cannot be named in a later query, so they are followed in this one."""
@@ -273,8 +344,10 @@ def _inverse(store: Any, desc: Description, pairs: list[tuple[Any, Any]] | None)
 
 
 def _labels(store: Any, desc: Description, cache: LabelCache | None,
-            entries: dict[str, list[tuple[str, Any]]], fetched: dict[str, list[tuple[str, Any]]]) -> None:
-    """Labels (English or untagged first) of the IRIs the document mentions. The subject and
+            entries: dict[str, list[tuple[str, Any]]], fetched: dict[str, list[tuple[str, Any]]],
+            quads: QuadReader | None = None) -> None:
+    """Labels (English or untagged first; of equals, the first in code-point order, whatever
+    order the store gave them in) of the IRIs the document mentions. The subject and
     the nodes it owns are labelled from their own triples (the document has all of them);
     the rest come from *entries* (the cache), from *fetched* (asked along with the rounds)
     or from a last query."""
@@ -302,6 +375,9 @@ def _labels(store: Any, desc: Description, cache: LabelCache | None,
         if known is not None:
             candidates[iri] = known
     wanted = sorted(iris - described - candidates.keys())
+    if quads is not None:
+        found.update((iri, _label_candidates(quads, iri)) for iri in wanted)
+        wanted = []
     for chunk in _chunks(wanted, 400):
         query = f"SELECT ?i ?p ?o WHERE {_label_branch(chunk, 0)}"
         for iri in chunk:
@@ -312,10 +388,10 @@ def _labels(store: Any, desc: Description, cache: LabelCache | None,
         cache.add(entries, found)
     candidates.update(found)
     for iri, pairs in candidates.items():
-        best: tuple[int, int] | None = None
+        best: tuple[int, int, str] | None = None
         for prop, label in pairs:
             lang = getattr(label, "language", None) or ""
-            score = (LABEL_PROPERTIES.index(prop), 0 if lang in ("", "en", "en-gb") else 1)
+            score = (LABEL_PROPERTIES.index(prop), 0 if lang in ("", "en", "en-gb") else 1, label.value)
             if best is None or score < best:
                 best = score
                 desc.labels[iri] = label.value

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, render_template, request
+from werkzeug.http import quote_etag
 
 from localoffer import namespaces as ns
 
@@ -78,18 +79,32 @@ def respond_document(desc: Description, path: str, extension: Format | None, ver
     cached = conditional(etag)
     if cached is not None:
         return cached
-    if fmt.key == "html":
-        body = render_template(template, **page_context(desc, path, offers), **(extra or {}))
-        response = Response(body, mimetype="text/html")
-    else:
-        response = Response(serialise(desc.all_triples(), fmt),
-                            content_type=f"{fmt.media_type}; charset=utf-8")
+    if fmt.key != "html":
+        body, headers = rdf_document(desc, path, fmt, etag, offers)
+        response = Response(body, headers=headers)
+        response.vary.add("Accept")
+        return response
+    body = render_template(template, **page_context(desc, path, offers), **(extra or {}))
+    response = Response(body, mimetype="text/html")
     response.headers["Link"] = alternates_link(path, offers)
     response.headers["Content-Location"] = f"{path}.{fmt.extension}"
     response.vary.add("Accept")
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "public, no-cache"
     return response
+
+
+def rdf_document(desc: Description, path: str, fmt: Format, etag: str,
+                 offers: tuple[Format, ...] = FORMATS) -> tuple[bytes, list[tuple[str, str]]]:
+    """The body and headers of the document about *desc* in RDF format *fmt* (the Flask view
+    and the WSGI fast path both answer with these; `Vary: Accept`, CORS and gzip come after)."""
+    return serialise(desc.all_triples(), fmt), [
+        ("Content-Type", f"{fmt.media_type}; charset=utf-8"),
+        ("Link", alternates_link(path, offers)),
+        ("Content-Location", f"{path}.{fmt.extension}"),
+        ("ETag", quote_etag(etag, weak=True)),
+        ("Cache-Control", "public, no-cache"),
+    ]
 
 
 def page_context(desc: Description, path: str, offers: tuple[Format, ...]) -> dict[str, Any]:

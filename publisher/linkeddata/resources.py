@@ -4,13 +4,20 @@ serves the resource's document as HTML, Turtle, JSON-LD, N-Triples or RDF/XML (b
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl, quote
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from localoffer.config import Settings
 
 from .describe import LabelCache, describe, pin
-from .documents import respond_document, unchanged
-from .formats import split_extension
+from .documents import etag_of, rdf_document, respond_document, unchanged
+from .formats import NoAcceptableFormat, choose, split_extension
 from .render import context
 from .site import KINDS, TEMPLATE_FOLDER, not_found_page, settings, store, thing_iri
 
@@ -71,6 +78,57 @@ def document(kind: str, ident: str) -> Response:
     if kind == "authority":
         extra["code"] = stem
     return respond_document(desc, path, extension, version, template=template, extra=extra)
+
+
+# /doc/{kind}/{id} with an id as IRIs mint it bare (namespaces.local_id): anything else
+# (percent-encoded ids, slashes, trailing dots) is left to the Flask view.
+QUICK_DOC = re.compile(r"/doc/([a-z]+)/([A-Za-z0-9_~-][A-Za-z0-9._~-]*)")
+
+
+def quick_document(app: Flask, environ: dict[str, Any]) -> tuple[bytes, list[tuple[str, str]]] | None:
+    """The `document` view's answer to a plain GET of an RDF document (no conditional
+    headers, no query parameter but `_format`, a resource that exists), without Flask's
+    request and response objects: the body and headers `respond_document` would give (before
+    CORS and gzip). None for every other request, which the view then answers as usual."""
+    match = QUICK_DOC.fullmatch(environ.get("PATH_INFO", ""))
+    if match is None or match[1] not in KINDS:
+        return None
+    query = environ.get("QUERY_STRING", "")
+    format_param = None
+    if not query.isascii():
+        return None
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if len(pairs) != 1 or pairs[0][0] != "_format":
+            return None
+        format_param = pairs[0][1]
+    kind, (stem, extension) = match[1], split_extension(match[2])
+    try:
+        fmt = choose(accepted(environ.get("HTTP_ACCEPT")), format_param, extension)
+    except NoAcceptableFormat:
+        return None
+    if fmt.key == "html":
+        return None
+    settings: Settings = app.config["LOCALOFFER"]
+    iri = f"{settings.base}/id/{kind}/{stem}"
+    db = pin(app.extensions["localoffer.store"])
+    version = db.version()
+    cache: LabelCache = app.extensions.setdefault("localoffer.labels", LabelCache())
+    try:
+        desc = describe(db, iri, labels=cache, version=version)
+    except ValueError:
+        return None
+    if not desc.found:
+        return None
+    path = f"{environ.get('SCRIPT_NAME', '').rstrip('/')}/doc/{kind}/{stem}"
+    etag = etag_of(version, desc.subject, fmt.key, query.encode("latin-1"))
+    return rdf_document(desc, path, fmt, etag)
+
+
+@lru_cache(maxsize=64)
+def accepted(header: str | None) -> MIMEAccept:
+    """An Accept header parsed as Flask would (clients send the same few)."""
+    return parse_accept_header(header, MIMEAccept)
 
 
 @bp.route("/context.jsonld")

@@ -179,11 +179,18 @@ def test_blank_nodes_are_followed_on_every_backend(store: Store, backend_store: 
     reference.close()
 
 
+def sparql_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """describe() as it runs on a remote store: in SPARQL queries, without index reads."""
+    monkeypatch.setattr(describing, "direct_reader", lambda db: None)
+
+
 def test_one_query_per_round(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A service's document takes one query per round of owned nodes (the inverse links and
-    the labels ride along), plus one for labels only while shared terms are not cached."""
+    """In SPARQL (the remote stores), a service's document takes one query per round of owned
+    nodes (the inverse links and the labels ride along), plus one for labels only while
+    shared terms are not cached."""
     asked: list[str] = []
     rows = describing._rows
+    sparql_only(monkeypatch)
 
     def counting(db, sparql, names):  # type: ignore[no-untyped-def]
         asked.append(sparql)
@@ -205,3 +212,42 @@ def _depth(desc: Description, node: str) -> int:
     parents = [t.subject.value for t in desc.triples if t.object == ox.NamedNode(node)
                and isinstance(t.subject, ox.NamedNode) and t.subject.value != node]
     return 1 + min(_depth(desc, p) for p in parents)
+
+
+def test_the_embedded_store_reads_its_indexes_not_queries(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the embedded store a service's document is read from the engine's indexes: no SPARQL
+    query at all, once the shared terms' labels are cached."""
+    asked: list[str] = []
+    rows = describing._rows
+
+    def counting(db, sparql, names):  # type: ignore[no-untyped-def]
+        asked.append(sparql)
+        return rows(db, sparql, names)
+
+    cache = LabelCache()
+    describe(store, SUBJECTS[0], labels=cache)
+    monkeypatch.setattr(describing, "_rows", counting)
+    assert describe(store, SUBJECTS[0], labels=cache).triples
+    assert asked == []
+
+
+@pytest.mark.parametrize("limits", [None, (1, 1), (1, 300), (300, 1)], ids=["as-set", "both-1", "inverse-1",
+                                                                           "fetch-1"])
+def test_index_reads_give_what_the_queries_give(store: Store, monkeypatch: pytest.MonkeyPatch,
+                                                 limits: tuple[int, int] | None) -> None:
+    """The same description, labels, inverse links and counts from the embedded store's index
+    reads as from the SPARQL queries the remote stores get: for each kind of resource, for a
+    service whose parts are blank nodes, and with the inverse links cut at the first scan
+    (INVERSE_FETCH: the scan gives up, the query takes over) or past MAX_INVERSE."""
+    with store.write() as session:
+        session.load(BLANK_GRAPH, BLANK_TTL, "ttl")
+    if limits is not None:
+        monkeypatch.setattr(describing, "MAX_INVERSE", limits[0])
+        monkeypatch.setattr(describing, "INVERSE_FETCH", limits[1])
+    direct = {subject: shape(describe(store, subject, labels=LabelCache()))
+              for subject in [*SUBJECTS, BLANK_SERVICE]}
+    sparql_only(monkeypatch)
+    for subject, expected in direct.items():
+        assert shape(describe(store, subject)) == expected, subject
+    price = [t for t in expected[0] if "schema.org/price>" in t]
+    assert len(price) == 1 and price[0].startswith("_:"), "the blank nodes were not followed"

@@ -1,5 +1,5 @@
-"""The SPARQL endpoint's WSGI fast path (localoffer.publisher.fastpath) against the Flask view
-it stands in front of, on a real store: for the requests it answers, the same status, headers
+"""The WSGI fast path (localoffer.publisher.fastpath) against the Flask views it stands in front
+of, on a real store: for the SPARQL GETs and RDF documents it answers, the same status, headers
 and body as the view; everything else reaches the view unchanged; and a query that fails is run
 once, not again by the view."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from localoffer.publisher import create_app
-from localoffer.publisher.fastpath import SparqlFastPath, query_parameters
+from localoffer.publisher.fastpath import FastPath, query_parameters
 from werkzeug.test import EnvironBuilder
 
 from localoffer.querypool import PoolBusy, QueryTimeout
@@ -18,6 +18,7 @@ from localoffer.querypool import PoolBusy, QueryTimeout
 from ..ldfixtures import BASE, HOSTILE_NAME, RESOURCES, build_store
 
 PLAY = RESOURCES[0]
+DOCS = [iri.replace("/id/", "/doc/", 1)[len(BASE) - 1:] for iri in RESOURCES]  # /doc/{kind}/{id}
 LOOKUP = f"CONSTRUCT {{ <{PLAY}> ?p ?o }} WHERE {{ <{PLAY}> ?p ?o }}"
 NAMES = "PREFIX schema: <http://schema.org/> SELECT ?s ?name WHERE { ?s schema:name ?name } ORDER BY ?s ?name"
 
@@ -71,7 +72,7 @@ def plain(headers: dict[str, str], body: bytes) -> bytes:
 def both(app, monkeypatch, **request: Any) -> tuple[tuple[str, dict[str, str], bytes], ...]:
     """The request through the fast path (which must answer it itself) and through Flask alone."""
     fast = app.wsgi_app
-    assert isinstance(fast, SparqlFastPath)
+    assert isinstance(fast, FastPath)
     inner = Counting(fast.inner)
     monkeypatch.setattr(fast, "inner", inner)
     quick = call(fast, **request)
@@ -190,6 +191,86 @@ def test_a_timeout_met_on_the_fast_path_is_answered_by_the_view(app, monkeypatch
     assert got.startswith(status) and str(error).encode() in body
     assert headers["access-control-allow-origin"] == "*"
     assert Failing.calls == 1
+
+
+# -- resource documents ------------------------------------------------------------------------
+DOCUMENT_ASKS = [
+    pytest.param("", {"Accept": "text/turtle"}, id="accept-turtle"),
+    pytest.param("", {"Accept": "application/ld+json", "Accept-Encoding": "gzip"}, id="accept-jsonld-gzip"),
+    pytest.param("", {"Accept": "text/html;q=0.5, application/n-triples"}, id="accept-qvalues-nt"),
+    pytest.param("", {"Accept": "application/rdf+xml", "Accept-Encoding": "gzip;q=0"}, id="rdfxml-no-gzip"),
+    pytest.param(".ttl", {"Accept": "text/html"}, id="extension-over-accept"),
+    pytest.param(".nt", {}, id="extension-nt"),
+    pytest.param("?_format=jsonld", {"Accept": "text/html"}, id="format-parameter"),
+    pytest.param("?_format=text/turtle", {"Accept-Encoding": "gzip"}, id="format-media-type"),
+]
+
+
+@pytest.mark.parametrize("doc", DOCS)
+@pytest.mark.parametrize(("ask", "headers"), DOCUMENT_ASKS)
+def test_the_fast_path_serves_documents_as_the_view_would(app, monkeypatch, doc, ask, headers):
+    path, _, query = (doc + ask).partition("?")
+    (status, fast_headers, fast_body), (slow_status, slow_headers, slow_body) = both(
+        app, monkeypatch, path=path, query_string=query, headers=headers)
+    assert status == slow_status == "200 OK"
+    assert fast_headers.pop("content-length") == str(len(fast_body))
+    assert slow_headers.pop("content-length") == str(len(slow_body))
+    assert fast_headers == slow_headers
+    assert plain(fast_headers, fast_body) == plain(slow_headers, slow_body)
+    assert fast_headers["access-control-allow-origin"] == "*" and fast_headers["etag"].startswith('W/"')
+
+
+def test_a_document_from_the_fast_path_holds_the_data(app, monkeypatch):
+    (status, headers, body), _ = both(app, monkeypatch, path=DOCS[1], headers={"Accept": "text/turtle"})
+    assert headers["content-type"] == "text/turtle; charset=utf-8"
+    assert headers["vary"] == "Accept, Accept-Encoding"
+    assert headers["content-location"] == DOCS[1] + ".ttl"
+    assert f'<{DOCS[1]}.html>; rel="alternate"; type="text/html"' in headers["link"]
+    assert HOSTILE_NAME.replace('"', '\\"') in body.decode("utf-8")
+
+
+DOCUMENTS_LEFT_TO_FLASK = [
+    pytest.param(DOCS[0], "", {"Accept": "text/html"}, id="html"),
+    pytest.param(DOCS[0], "", {}, id="no-accept-is-html"),
+    pytest.param(DOCS[0] + ".html", "", {"Accept": "text/turtle"}, id="html-extension"),
+    pytest.param(DOCS[0], "", {"Accept": "text/turtle", "If-None-Match": 'W/"x"'}, id="conditional"),
+    pytest.param(DOCS[0], "", {"Accept": "image/png"}, id="not-acceptable"),
+    pytest.param(DOCS[0], "_format=xlsx", {}, id="unknown-format"),
+    pytest.param(DOCS[0], "_format=ttl&x=1", {}, id="other-parameter"),
+    pytest.param(DOCS[0], "_format=%C3%A9", {}, id="non-ascii-parameter"),
+    pytest.param("/doc/service/no-such-service", "", {"Accept": "text/turtle"}, id="unknown-resource"),
+    pytest.param("/doc/spaceship/1", "", {"Accept": "text/turtle"}, id="unknown-kind"),
+    pytest.param("/doc/service/a%20b", "", {"Accept": "text/turtle"}, id="encoded-id"),
+    pytest.param("/doc/service/a/b", "", {"Accept": "text/turtle"}, id="slash-in-id"),
+    pytest.param("/doc/service/.ttl", "", {"Accept": "text/turtle"}, id="dot-first"),
+]
+
+
+@pytest.mark.parametrize(("path", "query", "headers"), DOCUMENTS_LEFT_TO_FLASK)
+def test_other_document_requests_reach_the_view(app, monkeypatch, path, query, headers):
+    fast = app.wsgi_app
+    inner = Counting(fast.inner)
+    monkeypatch.setattr(fast, "inner", inner)
+    status, _, _ = call(fast, path=path, query_string=query, headers=headers)
+    assert inner.calls == 1
+    assert status == call(inner.inner, path=path, query_string=query, headers=headers)[0]
+
+
+def test_a_failing_document_is_answered_by_the_view(app, monkeypatch):
+    """A store failure met on the fast path is left to the view, whose error page says what
+    happened (with CORS), rather than escaping to the server as a bare 500."""
+    from localoffer.errors import StoreError
+    from localoffer.publisher.linkeddata import describe as describing
+
+    def broken(*args, **kwargs):
+        raise StoreError("cannot read the store at /nowhere: Input/output error")
+
+    monkeypatch.setattr(describing, "describe", broken)
+    from localoffer.publisher.linkeddata import resources
+    monkeypatch.setattr(resources, "describe", broken)
+    status, headers, body = call(app.wsgi_app, path=DOCS[0], headers={"Accept": "text/turtle"})
+    assert status.startswith("503") and b"Input/output error" in body
+    assert headers["access-control-allow-origin"] == "*"
 
 
 @pytest.mark.parametrize(("query_string", "expected"), [
