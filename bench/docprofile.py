@@ -1,6 +1,7 @@
 """Where a resource document's time goes, in one process (no server, no wrk): the app's test
 client asks for /doc/service/{id} as Turtle and as HTML, and the figures are CPU per request,
-the description's share of it, and the queries and rows the description reads.
+the description's share of it, and what the description reads: SPARQL queries and their rows,
+or, on the embedded store, index scans and their quads.
 
     .venv/bin/python bench/docprofile.py --store /tmp/lo-b10/store            # 200 documents each
     .venv/bin/python bench/docprofile.py --store DIR --profile tottime         # and cProfile's top
@@ -32,18 +33,26 @@ def main(argv: list[str] | None = None) -> int:
     from localoffer.publisher import create_app
     from localoffer.publisher.linkeddata import describe as describing
     from localoffer.publisher.linkeddata import resources
+    from localoffer.store.embedded import EmbeddedStore
 
     app = create_app()
     client = app.test_client()
     ids = sample(args.store, 3 * args.count + 100).ids()
-    spent = {"describe": 0.0, "queries": 0, "rows": 0}
+    spent = {"describe": 0.0, "queries": 0, "rows": 0, "scans": 0, "quads": 0}
     rows, describe = describing._rows, resources.describe
+    scan = EmbeddedStore.quads_for_pattern
 
     def counted_rows(store, sparql, names):  # type: ignore[no-untyped-def]
         spent["queries"] += 1
         for row in rows(store, sparql, names):
             spent["rows"] += 1
             yield row
+
+    def counted_scan(store, *pattern):  # type: ignore[no-untyped-def]
+        spent["scans"] += 1
+        for quad in scan(store, *pattern):
+            spent["quads"] += 1
+            yield quad
 
     def timed_describe(*a, **k):  # type: ignore[no-untyped-def]
         started = time.process_time()
@@ -53,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             spent["describe"] += time.process_time() - started
 
     describing._rows, resources.describe = counted_rows, timed_describe
+    EmbeddedStore.quads_for_pattern = counted_scan  # type: ignore[method-assign]
     get = [lambda i, accept=accept: client.get(f"/doc/service/{i}", headers={"Accept": accept})
            for accept in ("text/turtle", "text/html")]
     for i in ids[:100]:
@@ -60,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     profiler = cProfile.Profile()
     for n, (name, ask) in enumerate((("Turtle", get[0]), ("HTML", get[1]))):
         picks = ids[100 + n * args.count: 100 + (n + 1) * args.count]
-        spent.update(describe=0.0, queries=0, rows=0)
+        spent.update(describe=0.0, queries=0, rows=0, scans=0, quads=0)
         started = time.process_time()
         if args.profile:
             profiler.enable()
@@ -72,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         each = {k: v / len(picks) for k, v in spent.items()}
         total = (time.process_time() - started) / len(picks) * 1000
         print(f"{name:<7} CPU {total:5.2f} ms/request, of which the description "
-              f"{each['describe'] * 1000:5.2f} ms ({each['queries']:.1f} queries, {each['rows']:.1f} rows)")
+              f"{each['describe'] * 1000:5.2f} ms ({each['queries']:.1f} queries, {each['rows']:.1f} rows; "
+              f"{each['scans']:.1f} index scans, {each['quads']:.1f} quads)")
     if args.profile:
         pstats.Stats(profiler).sort_stats(args.profile).print_stats(30)
     return 0

@@ -18,6 +18,7 @@ from .describe import RDF_TYPE, Description, owns
 from .formats import Format
 from .vocab import DESCRIPTION_PROPERTIES, LABEL_PROPERTIES, PREFERRED_ORDER, curie, heading_for, label_for
 
+ORDER = {p: i for i, p in enumerate(PREFERRED_ORDER)}  # where each property's row goes on a page
 OX_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "rdf": ox.RdfFormat.RDF_XML}
 XSD = ns.XSD
 
@@ -193,6 +194,7 @@ def build_tree(desc: Description, href_for: Any, *, skip: frozenset[str] = froze
                       if t.predicate.value == p and isinstance(t.object, ox.Literal)), "")
         node = NodeView(iri, title)
         rows: dict[str, Row] = {}
+        inside = path | {key}
         for t in triples:
             p = t.predicate.value
             if depth == 0 and p in skip:
@@ -200,10 +202,11 @@ def build_tree(desc: Description, href_for: Any, *, skip: frozenset[str] = froze
             if p == RDF_TYPE:
                 node.types.append(Value(label_for(t.object.value, labels), href_for(t.object.value)))
                 continue
-            row = rows.setdefault(p, Row(p, heading_for(p, labels)))
-            row.values.append(value(t.object, depth, path | {key}))
-        order = {p: i for i, p in enumerate(PREFERRED_ORDER)}
-        node.rows = sorted(rows.values(), key=lambda r: (order.get(r.iri, len(order)), r.label))
+            row = rows.get(p)
+            if row is None:
+                row = rows[p] = Row(p, heading_for(p, labels))
+            row.values.append(value(t.object, depth, inside))
+        node.rows = sorted(rows.values(), key=lambda r: (ORDER.get(r.iri, len(ORDER)), r.label))
         return node
 
     def value(term: Any, depth: int, path: frozenset[str]) -> Value:
