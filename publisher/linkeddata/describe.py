@@ -351,19 +351,20 @@ def _labels(store: Any, desc: Description, cache: LabelCache | None,
     the nodes it owns are labelled from their own triples (the document has all of them);
     the rest come from *entries* (the cache), from *fetched* (asked along with the rounds)
     or from a last query."""
-    iris: set[str] = set()
-    for t in desc.triples + desc.inverse:
+    iris: set[str] = set()  # what needs a label, and the described nodes' own candidates
+    candidates: dict[str, list[tuple[str, Any]]] = {}
+    for t in desc.triples:  # (their subjects are the described nodes)
+        p, o = t.predicate.value, t.object
+        iris.add(p)
+        if isinstance(o, ox.NamedNode):
+            iris.add(o.value)
+        elif p in LABEL_PROPERTIES and isinstance(o, ox.Literal) and isinstance(t.subject, ox.NamedNode):
+            candidates.setdefault(t.subject.value, []).append((p, o))
+    for t in desc.inverse:  # (their object is the subject)
         iris.add(t.predicate.value)
-        for term in (t.subject, t.object):
-            if isinstance(term, ox.NamedNode):
-                iris.add(term.value)
+        iris.add(t.subject.value)
     if not iris:
         return
-    candidates: dict[str, list[tuple[str, Any]]] = {}
-    for t in desc.triples:
-        if isinstance(t.subject, ox.NamedNode) and t.predicate.value in LABEL_PROPERTIES \
-                and isinstance(t.object, ox.Literal):
-            candidates.setdefault(t.subject.value, []).append((t.predicate.value, t.object))
     described = desc.owned_iris()
     found: dict[str, list[tuple[str, Any]]] = {}
     for iri in iris - described:
