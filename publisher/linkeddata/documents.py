@@ -17,7 +17,7 @@ from .describe import Description
 from .formats import FORMATS, Format, NoAcceptableFormat, choose
 from .render import build_tree, schema_org, script_json, serialise, summary_of, title_of, tree_html
 from .site import alternates_link, not_acceptable
-from .site import href_for as site_href_for
+from .site import href_maker
 from .vocab import label_for
 
 INVERSE_LABELS = {
@@ -109,7 +109,7 @@ def rdf_document(desc: Description, path: str, fmt: Format, etag: str,
 
 def page_context(desc: Description, path: str, offers: tuple[Format, ...]) -> dict[str, Any]:
     """What the resource template needs."""
-    href_for = remembered(site_href_for)
+    href_for = remembered(href_maker())
     inverse: dict[str, list[tuple[str, str]]] = {}
     for t in desc.inverse:
         s = t.subject.value

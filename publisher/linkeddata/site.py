@@ -3,6 +3,8 @@ IRIs, the Link/Vary headers of negotiated documents and the 406 answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, render_template, request
 
 from localoffer import namespaces as ns
@@ -29,8 +31,18 @@ def settings() -> Settings:
 def href_for(iri: str) -> str:
     """Where a page links to for *iri*: our own things and definitions are served here
     (so the pages work on any host name); anything else is linked as it is."""
-    base = settings().base
-    root = request.script_root
+    return local_href(iri, settings().base, request.script_root)
+
+
+def href_maker() -> Callable[[str], str]:
+    """`href_for` with this request's base and script root looked up once, for a page that
+    links to many things (each lookup goes through Flask's context-local proxies)."""
+    base, root = settings().base, request.script_root
+    return lambda iri: local_href(iri, base, root)
+
+
+def local_href(iri: str, base: str, root: str) -> str:
+    """The link for *iri* on a site whose IRIs start with *base*, served under *root*."""
     if iri.startswith(base + "/id/"):
         return root + "/doc/" + iri[len(base) + 4:]
     if iri.startswith(base + "/"):
