@@ -93,9 +93,9 @@ def quick_document(app: Flask, environ: dict[str, Any]) -> tuple[bytes, list[tup
     match = QUICK_DOC.fullmatch(environ.get("PATH_INFO", ""))
     if match is None or match[1] not in KINDS:
         return None
-    query = environ.get("QUERY_STRING", "")
+    query, root = environ.get("QUERY_STRING", ""), environ.get("SCRIPT_NAME", "")
     format_param = None
-    if not query.isascii():
+    if not (query.isascii() and root.isascii()):
         return None
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
@@ -120,7 +120,7 @@ def quick_document(app: Flask, environ: dict[str, Any]) -> tuple[bytes, list[tup
         return None
     if not desc.found:
         return None
-    path = f"{environ.get('SCRIPT_NAME', '').rstrip('/')}/doc/{kind}/{stem}"
+    path = f"{root.rstrip('/')}/doc/{kind}/{stem}"
     etag = etag_of(version, desc.subject, fmt.key, query.encode("latin-1"))
     return rdf_document(desc, path, fmt, etag)
 

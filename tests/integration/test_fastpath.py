@@ -229,6 +229,16 @@ def test_a_document_from_the_fast_path_holds_the_data(app, monkeypatch):
     assert HOSTILE_NAME.replace('"', '\\"') in body.decode("utf-8")
 
 
+def test_a_document_under_a_script_root_links_as_the_view_would(app, monkeypatch):
+    """Served under a prefix (SCRIPT_NAME, as behind a proxy), the alternates and the
+    Content-Location carry it, as the view's do."""
+    (status, fast, body), (_, slow, slow_body) = both(
+        app, monkeypatch, path=DOCS[0], base_url="http://localoffer.example/lo",
+        headers={"Accept": "application/ld+json"})
+    assert status == "200 OK" and fast == slow and body == slow_body
+    assert fast["content-location"] == "/lo" + DOCS[0] + ".jsonld"
+
+
 DOCUMENTS_LEFT_TO_FLASK = [
     pytest.param(DOCS[0], "", {"Accept": "text/html"}, id="html"),
     pytest.param(DOCS[0], "", {}, id="no-accept-is-html"),
