@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from localoffer.config import Settings
+from localoffer.gworker import gunicorn_hooks
 
 log = logging.getLogger("localoffer.server")
 
@@ -104,7 +105,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
         "threads": settings.threads,
-        "worker_class": "gthread",
+        # gthread, but a worker leaves new connections to a sibling holding fewer (gworker)
+        "worker_class": "localoffer.gworker.BalancingThreadWorker",
         # The query processes enforce the query timeout; gunicorn's own only catches a hung worker.
         "timeout": int(settings.query_timeout) + 30,
         "graceful_timeout": 10,
@@ -115,6 +117,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "errorlog": "-",
         "post_worker_init": _warm,
         "worker_exit": lambda _server, worker: _stop(worker),
+        **gunicorn_hooks(),
     }
 
 
