@@ -120,11 +120,14 @@ def describe(store: Any, subject: str, *, inverse: bool = True, labels: LabelCac
     with *labels*, label lookups go through that cache of the store's version (*version*,
     asked of the store when not given).
 
-    One query per round of owned nodes (two or three for a service): the first also brings
-    the resources pointing at the subject, each later one the labels of what the previous
-    round linked to; a last query only for labels still missing (usually none once shared
-    terms are cached). Rows name their subject by a small number rather than its IRI, since
-    the engine decodes every term of every row from the store and that dominates the cost."""
+    The embedded store is read through its indexes (`_round_direct`: a scan per node, no
+    query to parse and plan). Other stores get one SPARQL query per round of owned nodes (two
+    or three for a service): the first also brings the resources pointing at the subject,
+    each later one the labels of what the previous round linked to; a last query only for
+    labels still missing (usually none once shared terms are cached). Rows name their subject
+    by a small number rather than its IRI, since the engine decodes every term of every row
+    from the store and that dominates the cost. Both give the same description
+    (tests/integration/test_describe.py)."""
     store = pin(store)
     desc = Description(subject)
     entries = labels.view(version or store.version()) if labels is not None else {}
@@ -148,9 +151,10 @@ def describe(store: Any, subject: str, *, inverse: bool = True, labels: LabelCac
             pairs = got_pairs
         frontier, pending = _take(desc, found, seen, visited)
         pending += [s.value for s, _ in got_pairs or ()]
+    owned = desc.owned_iris()
     if inverse and desc.triples:
-        _inverse(store, desc, pairs)
-    _labels(store, desc, labels, entries, fetched, quads)
+        _inverse(store, desc, pairs, owned)
+    _labels(store, desc, labels, entries, fetched, owned, quads)
     return desc
 
 
@@ -170,13 +174,16 @@ def _take(desc: Description, found: dict[str, list[ox.Triple]], seen: set[ox.Tri
                 continue
             seen.add(t)
             desc.triples.append(t)
-            pending.append(t.predicate.value)
-            o = t.object
-            if isinstance(o, ox.NamedNode) and o.value not in visited:
-                if t.subject.value == s and owns(desc.subject, o, t.predicate.value):
-                    owned.append(o.value)
+            p, o = t.predicate.value, t.object
+            pending.append(p)
+            if isinstance(o, ox.NamedNode):
+                iri = o.value
+                if iri in visited:
+                    continue
+                if t.subject.value == s and owns(desc.subject, o, p):
+                    owned.append(iri)
                 else:
-                    pending.append(o.value)
+                    pending.append(iri)
     return list(dict.fromkeys(owned)), pending
 
 
@@ -320,12 +327,11 @@ def _label_branch(iris: list[str], offset: int) -> str:
     return f"{{ {_numbered('x', iris, offset)} ?x ?p ?o FILTER(?p IN ({props})) }}"
 
 
-def _inverse(store: Any, desc: Description, pairs: list[tuple[Any, Any]] | None) -> None:
+def _inverse(store: Any, desc: Description, pairs: list[tuple[Any, Any]] | None, owned: set[str]) -> None:
     """Up to MAX_INVERSE resources pointing at the subject; counts per property. The first
     round brought the pointing (subject, property) pairs when there are few (the usual case);
     the counts are a further query only when there are more."""
     target = ox.NamedNode(desc.subject)
-    owned = desc.owned_iris()
     limit = MAX_INVERSE + len(owned)
     if pairs is None or (len(pairs) > INVERSE_FETCH and limit > INVERSE_FETCH):
         pairs = [(s, p) for s, p in _rows(store,
@@ -345,7 +351,7 @@ def _inverse(store: Any, desc: Description, pairs: list[tuple[Any, Any]] | None)
 
 def _labels(store: Any, desc: Description, cache: LabelCache | None,
             entries: dict[str, list[tuple[str, Any]]], fetched: dict[str, list[tuple[str, Any]]],
-            quads: QuadReader | None = None) -> None:
+            described: set[str], quads: QuadReader | None = None) -> None:
     """Labels (English or untagged first; of equals, the first in code-point order, whatever
     order the store gave them in) of the IRIs the document mentions. The subject and
     the nodes it owns are labelled from their own triples (the document has all of them);
@@ -365,7 +371,6 @@ def _labels(store: Any, desc: Description, cache: LabelCache | None,
         iris.add(t.subject.value)
     if not iris:
         return
-    described = desc.owned_iris()
     found: dict[str, list[tuple[str, Any]]] = {}
     for iri in iris - described:
         known = entries.get(iri)
