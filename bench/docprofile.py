@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from localoffer.publisher import create_app
     from localoffer.publisher.linkeddata import describe as describing
     from localoffer.publisher.linkeddata import resources
+
     from localoffer.store.embedded import EmbeddedStore
 
     app = create_app()

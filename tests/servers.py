@@ -54,6 +54,30 @@ def running(cmd: Sequence[str], url: str, *, env: dict[str, str] | None = None,
             out.close()  # type: ignore[union-attr]
 
 
+@contextmanager
+def serving_north_lincolnshire(folder: Path, *serve_args: str,
+                               ready_path: str = "/") -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`localoffer serve *serve_args*` on a free port over a store holding the North
+    Lincolnshire sample feed (738 services): the process and its base URL."""
+    from localoffer.ingest.pipeline import ingest
+
+    from localoffer.config import load_settings
+    from localoffer.store import open_store
+
+    from .conftest import BASE, SAMPLES
+
+    store_dir = folder / "store"
+    settings = load_settings({"store": str(store_dir), "base_uri": BASE}, environ={})
+    ingest(open_store(settings), settings, str(SAMPLES / "north-lincolnshire-services-2024-12.json"),
+           authority="E06000013")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {"LOCALOFFER_STORE": str(store_dir), "LOCALOFFER_BASE_URI": BASE}
+    with running(localoffer_cmd("serve", "--port", str(port), *serve_args), url + ready_path,
+                 env=env, log=folder / "serve.log") as proc:
+        yield proc, url
+
+
 def localoffer_cmd(*args: str) -> list[str]:
     """The localoffer CLI of this interpreter."""
     return [sys.executable, "-m", "localoffer", *args]

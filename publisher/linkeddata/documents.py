@@ -16,8 +16,7 @@ from . import glance
 from .describe import Description
 from .formats import FORMATS, Format, NoAcceptableFormat, choose
 from .render import build_tree, schema_org, script_json, serialise, summary_of, title_of, tree_html
-from .site import alternates_link, not_acceptable
-from .site import href_maker
+from .site import alternates_link, href_maker, not_acceptable
 from .vocab import label_for
 
 INVERSE_LABELS = {

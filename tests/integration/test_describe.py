@@ -184,21 +184,27 @@ def sparql_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(describing, "direct_reader", lambda db: None)
 
 
-def test_one_query_per_round(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    """In SPARQL (the remote stores), a service's document takes one query per round of owned
-    nodes (the inverse links and the labels ride along), plus one for labels only while
-    shared terms are not cached."""
+def queries_from_now(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SPARQL queries describe() sends from now on, appended as they are asked."""
     asked: list[str] = []
     rows = describing._rows
-    sparql_only(monkeypatch)
 
     def counting(db, sparql, names):  # type: ignore[no-untyped-def]
         asked.append(sparql)
         return rows(db, sparql, names)
 
+    monkeypatch.setattr(describing, "_rows", counting)
+    return asked
+
+
+def test_one_query_per_round(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In SPARQL (the remote stores), a service's document takes one query per round of owned
+    nodes (the inverse links and the labels ride along), plus one for labels only while
+    shared terms are not cached."""
+    sparql_only(monkeypatch)
     cache = LabelCache()
     describe(store, SUBJECTS[0], labels=cache)
-    monkeypatch.setattr(describing, "_rows", counting)
+    asked = queries_from_now(monkeypatch)
     desc = describe(store, SUBJECTS[0], labels=cache)
     rounds = 1 + max(_depth(desc, t.subject.value) for t in desc.triples)
     assert len(asked) == rounds
@@ -214,19 +220,13 @@ def _depth(desc: Description, node: str) -> int:
     return 1 + min(_depth(desc, p) for p in parents)
 
 
-def test_the_embedded_store_reads_its_indexes_not_queries(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_embedded_store_reads_its_indexes_not_queries(store: Store,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """On the embedded store a service's document is read from the engine's indexes: no SPARQL
     query at all, once the shared terms' labels are cached."""
-    asked: list[str] = []
-    rows = describing._rows
-
-    def counting(db, sparql, names):  # type: ignore[no-untyped-def]
-        asked.append(sparql)
-        return rows(db, sparql, names)
-
     cache = LabelCache()
     describe(store, SUBJECTS[0], labels=cache)
-    monkeypatch.setattr(describing, "_rows", counting)
+    asked = queries_from_now(monkeypatch)
     assert describe(store, SUBJECTS[0], labels=cache).triples
     assert asked == []
 

@@ -269,15 +269,14 @@ def test_other_document_requests_reach_the_view(app, monkeypatch, path, query, h
 def test_a_failing_document_is_answered_by_the_view(app, monkeypatch):
     """A store failure met on the fast path is left to the view, whose error page says what
     happened (with CORS), rather than escaping to the server as a bare 500."""
+    from localoffer.publisher.linkeddata import resources
+
     from localoffer.errors import StoreError
-    from localoffer.publisher.linkeddata import describe as describing
 
     def broken(*args, **kwargs):
         raise StoreError("cannot read the store at /nowhere: Input/output error")
 
-    monkeypatch.setattr(describing, "describe", broken)
-    from localoffer.publisher.linkeddata import resources
-    monkeypatch.setattr(resources, "describe", broken)
+    monkeypatch.setattr(resources, "describe", broken)  # both the fast path and the view call it
     status, headers, body = call(app.wsgi_app, path=DOCS[0], headers={"Accept": "text/turtle"})
     assert status.startswith("503") and b"Input/output error" in body
     assert headers["access-control-allow-origin"] == "*"

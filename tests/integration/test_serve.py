@@ -9,12 +9,7 @@ import pytest
 import rdflib
 import requests
 
-from localoffer.config import load_settings
-from localoffer.ingest.pipeline import ingest
-from localoffer.store import open_store
-
-from ..conftest import BASE, SAMPLES
-from ..servers import free_port, localoffer_cmd, running
+from ..servers import serving_north_lincolnshire
 
 pytestmark = pytest.mark.server
 SCHEMA = "https://schema.org/"
@@ -22,16 +17,7 @@ SCHEMA = "https://schema.org/"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("serve")
-    store_dir = tmp / "store"
-    settings = load_settings({"store": str(store_dir), "base_uri": BASE}, environ={})
-    ingest(open_store(settings), settings, str(SAMPLES / "north-lincolnshire-services-2024-12.json"),
-           authority="E06000013")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {"LOCALOFFER_STORE": str(store_dir), "LOCALOFFER_BASE_URI": BASE}
-    with running(localoffer_cmd("serve", "--port", str(port), "--workers", "2"), url + "/",
-                 env=env, log=tmp / "serve.log"):
+    with serving_north_lincolnshire(tmp_path_factory.mktemp("serve"), "--workers", "2") as (_, url):
         yield url
 
 

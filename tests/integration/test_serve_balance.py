@@ -1,7 +1,8 @@
 """`localoffer serve` spreads a client's keep-alive connections over its workers: sixteen opened
 at once (as a harvester or wrk opens them) end up held about evenly by two workers, where
-gunicorn's own threaded worker left them 12/4 under load (bench/README.md) and 16/0 here. Counted from /proc: which worker process
-holds each established connection to the server's port."""
+gunicorn's own threaded worker left them 12/4 under load (bench/README.md) and 16/0 here.
+Counted from /proc: which worker process holds each established connection to the server's
+port."""
 
 from __future__ import annotations
 
@@ -14,12 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from localoffer.config import load_settings
-from localoffer.ingest.pipeline import ingest
-from localoffer.store import open_store
-
-from ..conftest import BASE, SAMPLES
-from ..servers import free_port, localoffer_cmd, running
+from ..servers import serving_north_lincolnshire
 
 pytestmark = [pytest.mark.server,
               pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")]
@@ -69,16 +65,9 @@ def held_by(pid: int, inodes: set[str]) -> int:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("balance")
-    store_dir = tmp / "store"
-    settings = load_settings({"store": str(store_dir), "base_uri": BASE}, environ={})
-    ingest(open_store(settings), settings, str(SAMPLES / "north-lincolnshire-services-2024-12.json"),
-           authority="E06000013")
-    port = free_port()
-    env = {"LOCALOFFER_STORE": str(store_dir), "LOCALOFFER_BASE_URI": BASE}
-    cmd = localoffer_cmd("serve", "--port", str(port), "--workers", "2", "--threads", "4")
-    with running(cmd, f"http://127.0.0.1:{port}/robots.txt", env=env, log=tmp / "serve.log") as proc:
-        yield proc.pid, port
+    with serving_north_lincolnshire(tmp_path_factory.mktemp("balance"), "--workers", "2", "--threads", "4",
+                                    ready_path="/robots.txt") as (proc, url):
+        yield proc.pid, int(url.rsplit(":", 1)[1])
 
 
 def ask(sock: socket.socket, path: str) -> bytes:
