@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -135,29 +136,34 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
         figures["services"] = result.records["services"]
     elif step in ("national", "national-full", "national-incremental"):
         # What `localoffer validate` without --authority does: every authority, each report
-        # published in its own validation graph as soon as it is ready.
-        from localoffer.validation import publish_report, validate_store
+        # published in its own validation graph as soon as it is ready (those ready together
+        # in one write, from the run's publishing thread).
+        from localoffer.validation import publish_reports, validate_store
 
         services = results = 0
         publish_s = 0.0
         publisher_rss: list[float] = []  # this process after each publish: it keeps every finding
-        published: list[tuple[float, int]] = []  # (seconds since the start, services) of each publish
+        published: list[tuple[float, int]] = []  # (seconds since the start, services) of each council
+        batches: list[int] = []  # councils per write
 
-        def publish(result) -> None:
+        def publish(ready) -> None:
             nonlocal services, results, publish_s
-            services += result.records["services"]
-            results += len(result.findings)
             t = time.perf_counter()
-            publish_report(store, settings, result)
+            publish_reports(store, settings, ready)
             publish_s += time.perf_counter() - t
-            publisher_rss.append(_rss_kb(os.getpid()) / 1024)
-            published.append((time.perf_counter() - started, result.records["services"]))
-            print(
-                f"  {result.authority}: {result.records['services']} services, "
-                f"{len(result.findings)} results, "
-                f"statutory items {result.completeness['statutory_items']['share']}",
-                flush=True,
-            )
+            batches.append(len(ready))
+            for result in ready:
+                services += result.records["services"]
+                results += len(result.findings)
+                publisher_rss.append(_rss_kb(os.getpid()) / 1024)
+                published.append((time.perf_counter() - started, result.records["services"]))
+                print(
+                    f"  {result.authority}: {result.records['services']} services, "
+                    f"{len(result.findings)} results, "
+                    f"statutory items {result.completeness['statutory_items']['share']}"
+                    + (f" (published with {len(ready) - 1} more)" if len(ready) > 1 else ""),
+                    flush=True,
+                )
 
         combined = validate_store(store, settings, workers=workers, publish=publish,
                                   incremental=step == "national-incremental")
@@ -166,7 +172,7 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
         figures.update(mode=combined.stats.get("mode"), revalidated=combined.stats.get("revalidated"))
         assert combined.stats.get("published"), combined.stats  # not one whole-store report
         figures.update(services=services, results=results, publish_seconds=publish_s,
-                       publisher_rss_mb=publisher_rss, published=published)
+                       publisher_rss_mb=publisher_rss, published=published, batches=batches)
     elif step == "incremental":
         from localoffer.validation import publish_report, validate_store
 
@@ -185,13 +191,30 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
     store.close()
     figures["seconds"] = time.perf_counter() - started
     figures["peak_rss_mb"] = sampler.stop()
+    # CPU: this process (in (c), the one publishing the reports) and its worker processes
+    own, workers_ = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures["cpu_self_s"] = own.ru_utime + own.ru_stime
+    figures["cpu_workers_s"] = workers_.ru_utime + workers_.ru_stime
     Path(out_path).write_text(json.dumps(figures), encoding="utf-8")
 
 
-def steady_rate(c: dict) -> float | None:
-    """Services per second from the first publish to the last: the councils after the first,
-    over the time they took (None with fewer than three councils)."""
+def writes(c: dict) -> list[tuple[float, int]]:
+    """(seconds since the start, services) of each write of reports: the councils published
+    together (`batches`) counted at the last of them."""
     done = c.get("published") or []
+    sizes = c.get("batches") or [1] * len(done)
+    out, at = [], 0
+    for size in sizes:
+        chunk = done[at:at + size]
+        at += size
+        out.append((chunk[-1][0], sum(n for _, n in chunk)))
+    return out
+
+
+def steady_rate(c: dict) -> float | None:
+    """Services per second from the first write of reports to the last: the councils written
+    after the first write, over the time they took (None with fewer than three writes)."""
+    done = writes(c)
     if len(done) < 3 or done[-1][0] <= done[0][0]:
         return None
     return sum(n for _, n in done[1:]) / (done[-1][0] - done[0][0])
@@ -369,12 +392,13 @@ def report(fig: dict, args: argparse.Namespace, n: int) -> None:
     )
     steady = steady_rate(c)
     if steady:
-        first_s, first_n = c["published"][0]
+        first_s, first_n = writes(c)[0]
         end_s = c.get("end_seconds", 0.0) * NATIONAL / c["services"]  # grows with the findings
         estimate = first_s + (NATIONAL - first_n) / steady + end_s
         print(
-            f"(c) between the first council published and the last (the pipeline full): {steady:.0f} "
-            f"services/s. EXTRAPOLATION: the first council ({first_s:.0f} s), the rest at that rate, and "
+            f"(c) between the first write of reports and the last (the pipeline full; councils per "
+            f"write: {c.get('batches')}): {steady:.0f} services/s. EXTRAPOLATION: the first write "
+            f"({first_n:,} services, {first_s:.0f} s), the rest at that rate, and "
             f"the combined result of every council's findings ({c.get('end_seconds', 0.0):.1f} s here, "
             f"{end_s:.0f} s scaled up): {estimate / 60:.1f} min for {NATIONAL:,} services; target <= "
             f"{TARGET_NATIONAL_S / 60:.0f} min: {_met(estimate <= TARGET_NATIONAL_S)}"

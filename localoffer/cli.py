@@ -318,12 +318,13 @@ def validate(obj: Context, authority: str | None, fmt: str, severities: tuple[st
     Each council's report is kept as RDF in the graph {base}/graph/validation/{authority}
     (data that belongs to no council: all in {base}/graph/validation/all)."""
     from localoffer.reports import render
-    from localoffer.validation import EXIT_ERROR, drop_combined_report, publish_report, validate_store
+    from localoffer.validation import (EXIT_ERROR, drop_combined_report, publish_report, publish_reports,
+                                       validate_store)
 
     kept: list[str] = []
 
-    def keep(one: Any) -> None:  # each council's report as soon as it is ready
-        kept.append(publish_report(obj.store, obj.settings, one))
+    def keep(ready: list[Any]) -> None:  # each council's report as soon as it is ready
+        kept.extend(publish_reports(obj.store, obj.settings, ready))
 
     try:
         result = validate_store(obj.store, obj.settings, authority=authority,

@@ -10,18 +10,30 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
+
+_lock = threading.Lock()
+_paused = 0  # blocks open, in any thread (the collector is the process's)
+_was_enabled = False
 
 
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
-    """No cyclic collection inside the block (nested blocks leave it to the outermost). Drop
-    the big structures before the block ends: re-enabling the collector while they are alive
-    soon triggers a full pass over them."""
-    enabled = gc.isenabled()
-    gc.disable()
+    """No cyclic collection inside the block. Nested blocks, and blocks open at once in other
+    threads (a validation run publishes reports from a thread of its own), leave it to the
+    last one to end. Drop the big structures before the block ends: re-enabling the collector
+    while they are alive soon triggers a full pass over them."""
+    global _paused, _was_enabled
+    with _lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()

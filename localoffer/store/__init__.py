@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -75,6 +75,12 @@ class WriteSession(ABC):
     @abstractmethod
     def load(self, graph: str, data: Path | bytes, fmt: str = "nt") -> None:
         """Add the triples of a file or bytes (nt, ttl, nq, trig, jsonld, rdf) to *graph*."""
+
+    def load_graphs(self, bodies: Mapping[str, bytes]) -> None:
+        """Add N-Triples to several named graphs (graph -> body): load() each, unless the store
+        can take them together."""
+        for graph, body in bodies.items():
+            self.load(graph, body, "nt")
 
     @abstractmethod
     def drop_graph(self, graph: str) -> None:

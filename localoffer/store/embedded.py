@@ -32,7 +32,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +41,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from localoffer.errors import StoreError
-from localoffer.store import DEFAULT_GRAPH, Store, StoreBusyError, WriteSession
-from localoffer.store import snapshots
+from localoffer.store import DEFAULT_GRAPH, Store, StoreBusyError, WriteSession, snapshots
 from localoffer.textindex import publish as publish_index
 from localoffer.textindex import touched_by_update, written_graphs
 
@@ -275,6 +274,33 @@ class EmbeddedSession(WriteSession):
         if (isinstance(node, ox.NamedNode) and not self.db.contains_named_graph(node)
                 and fmt not in ("nq", "trig")):
             self.db.add_graph(node)
+
+    def load_graphs(self, bodies: Mapping[str, bytes]) -> None:
+        """One bulk load for all the graphs: each load ingests a set of table files into
+        RocksDB, whose merging then costs CPU in proportion to how often that happens (four
+        ~114,000-triple reports: 7.7-8.5 CPU-s together against 9.3-10.7 one by one). The
+        bodies are N-Triples, one triple a line ending " .": each becomes N-Quads by naming its
+        graph before the dot. A body not in that form, or with blank nodes (in one document
+        the same label in two bodies would be one node), is loaded on its own."""
+        together: list[bytes] = []
+        for graph, body in bodies.items():
+            node = _graph_node(graph)
+            if (not isinstance(node, ox.NamedNode) or b"_:" in body or not body.endswith(b"\n")
+                    or body.count(b"\n") != body.count(b" .\n")):
+                self.load(graph, body, "nt")
+                continue
+            self._touch(graph)
+            together.append(body.replace(b" .\n", f" {node} .\n".encode()))
+        if together:
+            try:
+                self.db.bulk_load(b"".join(together), format=ox.RdfFormat.N_QUADS)
+            except SyntaxError as exc:
+                names = ", ".join(f"<{g}>" for g in bodies)
+                raise StoreError(f"cannot load data into {names}: {exc}") from None
+        for graph in bodies:  # a graph with nothing in it is still named
+            node = _graph_node(graph)
+            if isinstance(node, ox.NamedNode) and not self.db.contains_named_graph(node):
+                self.db.add_graph(node)
 
     def drop_graph(self, graph: str) -> None:
         self._touch(graph)

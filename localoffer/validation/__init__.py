@@ -27,7 +27,7 @@ from localoffer.validation.core import (
 )
 from localoffer.validation.core import validate_store as validate_store_whole
 from localoffer.validation.focus import iter_validate_authorities, validate_store
-from localoffer.validation.publish import drop_combined_report, publish_report
+from localoffer.validation.publish import drop_combined_report, publish_report, publish_reports
 
 __all__ = [
     "drop_combined_report",
@@ -48,6 +48,7 @@ __all__ = [
     "load_shapes",
     "oxigraph_term",
     "publish_report",
+    "publish_reports",
     "render_path",
     "rules",
     "validate",

@@ -33,6 +33,7 @@ import contextlib
 import io
 import multiprocessing
 import os
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -435,16 +436,17 @@ def validate_store(
     workers: int | None = None,
     incremental: bool = True,
     batch_size: int = BATCH_SIZE,
-    publish: Callable[[ValidationResult], Any] | None = None,
+    publish: Callable[[list[ValidationResult]], Any] | None = None,
 ) -> ValidationResult:
     """Validate one authority's records (those with lo:localAuthority, its lo:LocalOffer, and
     everything they link to) or, without *authority*, all the data in the store; in focus
     sets on *workers* processes, re-validating only what changed since the last stored run.
 
     *publish*: without *authority*, when every data graph belongs to an authority, each
-    authority's result is handed to it as soon as it is ready (to keep each council's report
-    in its own validation graph); the combined result returned then has `stats["published"]`
-    set. Otherwise it is not called and the caller publishes the result returned."""
+    authority's result is handed to it as soon as it is ready, in a list of those ready
+    together and from a thread of its own (to keep each council's report in its own validation
+    graph, see _Batches); the combined result returned then has `stats["published"]` set.
+    Otherwise it is not called and the caller publishes the result returned."""
     started = time.perf_counter()
     code = _code(authority)
     graphs = data_graphs(store, settings)
@@ -504,39 +506,120 @@ def _publishers(store: Store, settings: Settings, graphs: list[str]) -> list[str
 
 def _all(
     store: Store, settings: Settings, codes: list[str], workers: int, batch_size: int,
-    publish: Callable[[ValidationResult], Any] | None = None, incremental: bool = False,
+    publish: Callable[[list[ValidationResult]], Any] | None = None, incremental: bool = False,
     data: list[str] | None = None,
 ) -> ValidationResult | None:
     """All authorities validated one by one and reported as one result (None when a source
     holds data not tied to its authority: then the store is validated whole); each one's result
-    goes to *publish* first."""
+    goes to *publish* first, from a thread of its own (see _Batches)."""
     records: dict[str, str] = {}
     owned: list[tuple[str, Finding]] = []
     graphs: list[str] = []
     revalidated, modes = 0, set()
+    batches = _Batches(publish) if publish is not None else None
     try:
         for result in iter_validate_authorities(
             store, settings, codes, workers=workers, batch_size=batch_size, reports=publish is not None,
             incremental=incremental and publish is not None,  # the reused runs are the stored ones
             graphs=data,
         ):
-            if publish is not None:
-                publish(result)
             records.update(result.stats["records"])
             owned += [(r, f) for r, fs in result.stats["by_record"].items() for f in fs]
             graphs += result.graphs
             revalidated += result.stats.get("revalidated", 0)
             modes.add(result.stats.get("mode"))
-            result.stats.clear()
+            if batches is not None:
+                batches.put(result)  # its statistics are cleared once it is published
+            else:
+                result.stats.clear()
     except ValidationError as exc:
+        if batches is not None:
+            batches.close()  # the councils validated before it are published
         if publish is not None and graphs:  # a whole-store report would count theirs twice
             raise ValidationError(f"{exc}; the reports of the councils validated before it are kept") from None
         return None
+    except BaseException:
+        if batches is not None:
+            batches.close(quiet=True)
+        raise
+    if batches is not None:
+        batches.close()
     state = vcache.State(vcache.today(), vcache.shapes_digest(), sorted(set(graphs)), complete=False)
     result = finish(None, records, merge(owned), state, settings)
     result.stats.update(mode="incremental" if "incremental" in modes else "full", revalidated=revalidated,
                         authorities=len(codes), published=publish is not None)
     return result
+
+
+class _Batches:
+    """Results handed to *publish* by a thread of its own, several at a time. The workers go on
+    checking meanwhile. A council's report is ~114,000 triples, ~2-3 CPU-seconds to load
+    against ~5 to check it, and each write of the store costs ~0.8 s more (a new version, its
+    counts, pruning the oldest); loading four reports together costs ~20% less than one by
+    one. So the thread waits until *together* results are ready, or the first has waited
+    *wait* seconds, or the run is over. At most *waiting* results wait; put() blocks beyond
+    that. A failed publish is raised by the next put() or by close(); the batch it was writing
+    is not published (a write is all or nothing), and nothing after it is tried."""
+
+    def __init__(self, publish: Callable[[list[ValidationResult]], Any], *, together: int = 4,
+                 wait: float = 30.0, waiting: int = 6) -> None:
+        self._publish = publish
+        self._together, self._wait, self._waiting = together, wait, max(waiting, together)
+        self._queue: list[ValidationResult] = []
+        self._first = 0.0  # when the oldest waiting result came
+        self._closed = False
+        self._error: BaseException | None = None
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="localoffer-publish-reports", daemon=True)
+        self._thread.start()
+
+    def put(self, result: ValidationResult) -> None:
+        with self._cond:
+            while len(self._queue) >= self._waiting and self._error is None:
+                self._cond.wait()
+            if self._error is not None:
+                raise self._error
+            if not self._queue:
+                self._first = time.monotonic()
+            self._queue.append(result)
+            self._cond.notify_all()
+
+    def close(self, *, quiet: bool = False) -> None:
+        """Publish what waits and stop; raise a publishing error unless *quiet*."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join()
+        if self._error is not None and not quiet:
+            raise self._error
+
+    def _ready(self) -> bool:
+        if not self._queue:
+            return self._closed
+        return (self._closed or len(self._queue) >= self._together
+                or time.monotonic() - self._first >= self._wait)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._ready():
+                    self._cond.wait(None if not self._queue else
+                                    max(0.0, self._wait - (time.monotonic() - self._first)))
+                if not self._queue:
+                    return
+                batch, self._queue = self._queue, []
+                self._cond.notify_all()
+            try:
+                self._publish(batch)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                with self._cond:
+                    self._error = exc
+                    self._queue.clear()
+                    self._cond.notify_all()
+                return
+            finally:
+                for result in batch:  # the report text and findings by record: not kept
+                    result.stats.clear()
 
 
 def finish(
@@ -685,7 +768,7 @@ def _one(settings: Settings, code: str | None, report: bool = False,
     graphs, when the caller has listed them (on a remote store at national scale listing them
     is a scan of every quad: once per run, not once per authority)."""
     from localoffer.store import open_store
-    from localoffer.validation.reportgraph import report_triples
+    from localoffer.validation.reportgraph import report_ntriples
 
     store = open_store(settings)
     try:
@@ -698,8 +781,7 @@ def _one(settings: Settings, code: str | None, report: bool = False,
                 return _partial(store, settings, code, graphs, state, stored, plan, 1, BATCH_SIZE)
             result = _full(store, settings, code, graphs, state, 1, BATCH_SIZE)
             if report and code and (stored is None or stored.shapes != state.shapes):
-                result.stats["report_ntriples"] = ox.serialize(
-                    report_triples(result, base=settings.base), format=ox.RdfFormat.N_TRIPLES)
+                result.stats["report_ntriples"] = report_ntriples(result, base=settings.base)
         return result
     finally:
         store.close()

@@ -293,3 +293,41 @@ def test_a_record_of_a_rolled_back_version_is_forgotten(store, tmp_path):
     assert store.version() == "v000003"
     assert not (store.root / "compacted.json").exists()
     assert store.layout().compacted is None and store.layout().due()
+
+
+def _graph_rows(store, graph) -> set[str]:
+    rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return {" ".join(r[v].value for v in "spo") for r in rows}
+
+
+def test_several_graphs_loaded_together_are_each_their_own(store):
+    """load_graphs: each body lands in its own graph, as load() one by one would put it;
+    blank nodes of two bodies stay two nodes; a body not ending in a newline loses no triple."""
+    a = b'<http://x/s> <http://x/p> "a . b" .\n<http://x/s> <http://x/q> <http://x/o> .\n'
+    b = b'<http://x/s> <http://x/p> "line\\nbreak .\\n" .\n'
+    blank1 = b'_:n <http://x/p> "1" .\n<http://x/s> <http://x/r> _:n .\n'
+    blank2 = b'_:n <http://x/p> "2" .\n'
+    unended = b'<http://x/t> <http://x/p> "last" .'
+    bodies = {"http://x/a": a, "http://x/b": b, "http://x/blank1": blank1, "http://x/blank2": blank2,
+              "http://x/unended": unended, "http://x/empty": b""}
+    with store.write() as w:
+        w.load_graphs(bodies)
+    assert _graph_rows(store, "http://x/a") == {'http://x/s http://x/p a . b', "http://x/s http://x/q http://x/o"}
+    assert _graph_rows(store, "http://x/b") == {'http://x/s http://x/p line\nbreak .\n'}
+    assert len(_graph_rows(store, "http://x/unended")) == 1
+    assert store.count("http://x/blank1") == 2 and store.count("http://x/blank2") == 1
+    blank = "SELECT ?n WHERE { GRAPH ?g { ?n <http://x/p> ?v } FILTER isBlank(?n) }"
+    assert len({str(r["n"]) for r in store.query(blank)}) == 2  # not one node shared by both graphs
+    assert "http://x/empty" in store.named_graphs()
+    assert store.count() == 7
+
+
+def test_a_bad_body_among_several_publishes_none_of_them(store):
+    with store.write() as w:
+        w.load_graphs({"http://x/a": b'<http://x/s> <http://x/p> "kept" .\n'})
+    before = store.version()
+    with pytest.raises(StoreError, match="http://x/b"), store.write() as w:
+        w.load_graphs({"http://x/a": b'<http://x/s> <http://x/p> "new" .\n',
+                       "http://x/b": b'<http://x/s> <http://x/p> "unclosed .\n'})
+    assert store.version() == before
+    assert _graph_rows(store, "http://x/a") == {'http://x/s http://x/p kept'}

@@ -277,3 +277,111 @@ def test_a_full_run_over_a_stored_report_stores_what_a_fresh_publish_stores(tmp_
         assert any("not a web address" in t for t in stored)
     finally:
         store.close()
+
+
+def _graph_of(ntriples: bytes) -> rdflib.Graph:
+    return rdflib.Graph().parse(data=ntriples.decode("utf-8"), format="nt")
+
+
+@pytest.mark.parametrize("code", FEEDS)
+def test_the_report_written_as_text_is_the_report_of_the_triples(feeds, code):
+    """report_ntriples (the text the workers write) is the graph report_triples makes, for a
+    whole report and for a few of its results, and reads back as a sh:ValidationReport."""
+    from rdflib.compare import isomorphic
+
+    from localoffer.validation import validate_store
+    from localoffer.validation.reportgraph import report_ntriples, report_triples
+
+    store, settings = feeds
+    result = validate_store(store, settings, authority=code, workers=1, incremental=False)
+    assert len(result.findings) > 1000 and any(f.value_term for f in result.findings)
+    assert any(f.path_term == ("shape",) for f in result.findings)  # a complex path is shared
+    some = result.findings[::97]
+    for only in (None, some, []):
+        text = report_ntriples(result, base=settings.base, only=only)
+        objects = ox.serialize(report_triples(result, base=settings.base, only=only),
+                               format=ox.RdfFormat.N_TRIPLES)
+        assert isomorphic(_graph_of(text), _graph_of(objects))
+        assert len(text.splitlines()) == len(set(text.splitlines()))  # no line twice
+    graph = _graph_of(report_ntriples(result, base=settings.base))
+    assert len(set(graph.subjects(RDF.type, SH.ValidationReport))) == 1
+    assert len(set(graph.subjects(RDF.type, SH.ValidationResult))) == len(result.findings)
+
+
+def test_the_report_text_escapes_what_the_data_holds():
+    """Values and focus nodes from the data (quotes, backslashes, line breaks, markup, other
+    scripts, blank nodes) come out of report_ntriples as pyoxigraph writes them."""
+    from rdflib.compare import isomorphic
+
+    from localoffer.validation.core import Finding, ValidationResult
+    from localoffer.validation.reportgraph import report_ntriples, report_triples
+
+    nasty = 'a "quoted" \\ back\nslash\r\t<script>alert(1)</script> café ☃ \U0001F600'
+    shape = "https://w3id.org/localoffer/def/shapes#Service-name"
+    findings = [
+        Finding(shape=shape, severity="Violation", focus="x", record="x", record_name=None, path="schema:name",
+                value=nasty, message='Give the "name".', focus_term=("bnode", "n1"),
+                value_term=("literal", nasty, "", ""), path_term=("iri", "https://schema.org/name"),
+                component="http://www.w3.org/ns/shacl#MinLengthConstraintComponent"),
+        Finding(shape=shape, severity="Violation", focus="y", record="y", record_name=None, path="schema:name",
+                value=nasty, message='Give the "name".', focus_term=("bnode", "n1"),
+                value_term=("literal", nasty, "en", ""), path_term=("iri", "https://schema.org/name"),
+                component="http://www.w3.org/ns/shacl#MinLengthConstraintComponent"),
+        Finding(shape=shape, severity="Warning", focus="https://ex.test/s/ü", record="z", record_name=None,
+                path=None, value=None, message="Über", focus_term=("iri", "https://ex.test/s/ü"),
+                value_term=("literal", "12", "", "http://www.w3.org/2001/XMLSchema#integer")),
+    ]
+    result = ValidationResult(conforms=False, counts={}, rules=[], findings=findings, authority="E06000023")
+    base = "https://data.example.test/"
+    text = report_ntriples(result, base=base)
+    assert isomorphic(_graph_of(text),
+                      _graph_of(ox.serialize(report_triples(result, base=base), format=ox.RdfFormat.N_TRIPLES)))
+    values = set(_graph_of(text).objects(None, SH.value))
+    assert rdflib.Literal(nasty) in values and rdflib.Literal(nasty, lang="en") in values
+    assert len(set(_graph_of(text).objects(None, SH.focusNode))) == 2  # one blank node, one IRI
+
+
+def test_reports_published_together_equal_reports_published_one_by_one(tmp_path):
+    """publish_reports writes several councils' reports in one version (one load): the graphs,
+    the caches and the derived tables are those of publishing them one after another, for a
+    first run and for a run over stored reports (then only changed results are written)."""
+    from localoffer import textindex
+    from localoffer.validation import publish_report, publish_reports, validate_store
+
+    graphs, tables = [], []
+    for mode in ("together", "one by one"):
+        folder = tmp_path / mode
+        folder.mkdir()
+        parts = {}
+        for code, feed in FEEDS.items():
+            parts[code] = folder / f"{code}.json"
+            parts[code].write_text(json.dumps(json.loads(feed.read_text(encoding="utf-8"))[:40]),
+                                   encoding="utf-8")
+        store, settings = _store(folder, parts)
+        try:
+            for round_ in range(2):
+                if round_:  # a changed record: the second publish writes differences
+                    records = json.loads(parts["E06000013"].read_text(encoding="utf-8"))
+                    records[2]["url"] = "not a web address"
+                    parts["E06000013"].write_text(json.dumps(records), encoding="utf-8")
+                    ingest(store, settings, str(parts["E06000013"]), authority="E06000013")
+                results = [validate_store(store, settings, authority=c, incremental=False) for c in parts]
+                if mode == "together":
+                    before = store.version()
+                    publish_reports(store, settings, results)
+                    assert int(store.version()[1:]) == int(before[1:]) + 1  # one version for both
+                else:
+                    for r in results:
+                        publish_report(store, settings, r)
+            rows = store.query("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } "
+                               "FILTER(CONTAINS(STR(?g), '/graph/validation/')) }")
+            graphs.append({tuple(r[v].value for v in "gspo") for r in rows
+                           if not r["p"].value.endswith(("/created", "/date"))})
+            root = folder / "store"
+            name = (root / "CURRENT").read_text(encoding="ascii").strip()
+            tables.append(_tables(textindex.index_file(root / "derived", name)))
+        finally:
+            store.close()
+    assert graphs[0] == graphs[1] and len(graphs[0]) > 1000
+    assert any("not a web address" in t[3] for t in graphs[0])
+    assert tables[0] == tables[1]

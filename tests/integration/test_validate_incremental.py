@@ -17,7 +17,7 @@ from localoffer.ingest.pipeline import ingest
 from localoffer import namespaces as ns
 from localoffer.config import load_settings
 from localoffer.store import open_store
-from localoffer.validation import publish_report, validate_store
+from localoffer.validation import publish_report, publish_reports, validate_store
 
 from ..conftest import BASE, SAMPLES
 
@@ -169,7 +169,7 @@ def test_validating_every_council_again_reuses_each_stored_run(tmp_path):
 
     def every_council(store, settings, incremental):
         result = validate_store(store, settings, workers=2, incremental=incremental,
-                                publish=lambda one: publish_report(store, settings, one))
+                                publish=lambda ready: publish_reports(store, settings, ready))
         assert result.stats["published"] and result.stats["authorities"] == 2
         graphs = {}
         for code in (CODE, "E06000013"):
