@@ -145,12 +145,14 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
         publisher_rss: list[float] = []  # this process after each publish: it keeps every finding
         published: list[tuple[float, int]] = []  # (seconds since the start, services) of each council
         batches: list[int] = []  # councils per write
+        write_s: list[float] = []  # seconds each write took
 
         def publish(ready) -> None:
             nonlocal services, results, publish_s
             t = time.perf_counter()
             publish_reports(store, settings, ready)
             publish_s += time.perf_counter() - t
+            write_s.append(time.perf_counter() - t)
             batches.append(len(ready))
             for result in ready:
                 services += result.records["services"]
@@ -172,7 +174,8 @@ def child(step: str, store_dir: str, out_path: str, codes: list[str], workers: i
         figures.update(mode=combined.stats.get("mode"), revalidated=combined.stats.get("revalidated"))
         assert combined.stats.get("published"), combined.stats  # not one whole-store report
         figures.update(services=services, results=results, publish_seconds=publish_s,
-                       publisher_rss_mb=publisher_rss, published=published, batches=batches)
+                       publisher_rss_mb=publisher_rss, published=published, batches=batches,
+                       write_seconds=write_s)
     elif step == "incremental":
         from localoffer.validation import publish_report, validate_store
 

@@ -56,9 +56,13 @@ CHUNK = 2000
 @dataclass(frozen=True)
 class Neutral:
     """A write that changed a graph only in ways no derived table reads: its triple count
-    moved by *triples* (added minus removed)."""
+    moved by *triples* (added minus removed). *fresh*: the graph was empty before, so all it
+    holds is of that kind: it speaks of no authority and builds no vocabulary, and its kept
+    counts are made without asking the store (a validation run publishes 150 new report
+    graphs the first time, ~0.2 s of queries each)."""
 
     triples: int
+    fresh: bool = False
 
 
 @dataclass(frozen=True)

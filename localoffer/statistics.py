@@ -148,9 +148,14 @@ def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], chang
     if changed is not None and neutral:
         changed = set(changed)
         for g, mark in neutral.items():
-            if g in changed and g in present and conn.execute(
-                    "UPDATE graph_stat SET triples = triples + ? WHERE graph = ?",
-                    (mark.triples, g)).rowcount:
+            if g not in changed or g not in present:
+                continue
+            if conn.execute("UPDATE graph_stat SET triples = triples + ? WHERE graph = ?",
+                            (mark.triples, g)).rowcount:
+                changed.discard(g)
+            elif getattr(mark, "fresh", False):  # new, and nothing in it is counted
+                conn.execute("DELETE FROM graph_authority WHERE graph = ?", (g,))
+                conn.execute("INSERT INTO graph_stat VALUES (?, ?, 0)", (g, mark.triples))
                 changed.discard(g)
     full = changed is None
     redo = present if changed is None else changed

@@ -553,16 +553,18 @@ def _all(
 
 class _Batches:
     """Results handed to *publish* by a thread of its own, several at a time. The workers go on
-    checking meanwhile. A council's report is ~114,000 triples, ~2-3 CPU-seconds to load
-    against ~5 to check it, and each write of the store costs ~0.8 s more (a new version, its
-    counts, pruning the oldest); loading four reports together costs ~20% less than one by
-    one. So the thread waits until *together* results are ready, or the first has waited
-    *wait* seconds, or the run is over. At most *waiting* results wait; put() blocks beyond
-    that. A failed publish is raised by the next put() or by close(); the batch it was writing
-    is not published (a write is all or nothing), and nothing after it is tried."""
+    checking meanwhile. A council's report is ~114,000 triples, ~2 CPU-seconds to load against
+    ~4-5 to check it, and each write of the store costs more besides (a new version, its
+    counts, pruning the oldest; RocksDB merging the tables each load adds). Twenty councils of
+    the synthetic set took 178 CPU-seconds in all written four to a write, 154 eight to a write
+    (bench/README.md). So the thread waits until *together* results are ready, or the first
+    has waited *wait* seconds, or the run is over. At most *waiting* results wait; put()
+    blocks beyond that. A failed publish is raised by the next put() or by close(); the batch
+    it was writing is not published (a write is all or nothing), and nothing after it is
+    tried."""
 
-    def __init__(self, publish: Callable[[list[ValidationResult]], Any], *, together: int = 4,
-                 wait: float = 30.0, waiting: int = 6) -> None:
+    def __init__(self, publish: Callable[[list[ValidationResult]], Any], *, together: int = 8,
+                 wait: float = 60.0, waiting: int = 12) -> None:
         self._publish = publish
         self._together, self._wait, self._waiting = together, wait, max(waiting, together)
         self._queue: list[ValidationResult] = []

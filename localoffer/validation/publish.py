@@ -148,7 +148,7 @@ def _write(session: WriteSession, settings: Settings, plans: list[_Plan]) -> Non
     for plan, n in zip(plans, before, strict=True):
         graph, touched = plan.graph, plan.touched
         after = _count(session, graph) if touched is None else _count_subjects(session, graph, touched)
-        session.prepare(graph, Neutral(after - n))
+        session.prepare(graph, Neutral(after - n, fresh=touched is None and n == 0))
     kept = sum(body.count(b"\n") for body in statements)
     session.prepare(meta, Neutral(kept - cached))
 
