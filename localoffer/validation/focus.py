@@ -558,15 +558,16 @@ class _Batches:
     counts, pruning the oldest; RocksDB merging the tables each load adds). Twenty councils of
     the synthetic set took 178 CPU-seconds in all written four to a write, 154 eight to a write
     (bench/README.md). So the thread waits until *together* results are ready, or the first
-    has waited *wait* seconds, or the run is over. At most *waiting* results wait; put()
-    blocks beyond that. A failed publish is raised by the next put() or by close(); the batch
+    has waited *wait* seconds, or the run is over, and writes at most *largest* at once. At
+    most *waiting* results wait; put() blocks beyond that. A failed publish is raised by the next put() or by close(); the batch
     it was writing is not published (a write is all or nothing), and nothing after it is
     tried."""
 
     def __init__(self, publish: Callable[[list[ValidationResult]], Any], *, together: int = 8,
-                 wait: float = 60.0, waiting: int = 12) -> None:
+                 wait: float = 60.0, waiting: int = 12, largest: int = 10) -> None:
         self._publish = publish
         self._together, self._wait, self._waiting = together, wait, max(waiting, together)
+        self._largest = max(largest, together)  # a load of eight reports holds ~750 MB
         self._queue: list[ValidationResult] = []
         self._first = 0.0  # when the oldest waiting result came
         self._closed = False
@@ -609,7 +610,9 @@ class _Batches:
                                     max(0.0, self._wait - (time.monotonic() - self._first)))
                 if not self._queue:
                     return
-                batch, self._queue = self._queue, []
+                batch, self._queue = self._queue[:self._largest], self._queue[self._largest:]
+                if self._queue:
+                    self._first = time.monotonic()
                 self._cond.notify_all()
             try:
                 self._publish(batch)

@@ -85,3 +85,24 @@ def test_a_failed_publish_reaches_the_caller_and_stops_the_rest():
         batches.close()
     assert calls == [["c0"]]  # nothing tried after the failure
     batches.close(quiet=True)  # the caller's own error wins when there is one
+
+
+def test_a_write_takes_at_most_the_largest_batch():
+    release = threading.Event()
+    seen: list[int] = []
+
+    def slow(ready):
+        seen.append(len(ready))
+        release.wait(5)
+
+    batches = _Batches(slow, together=2, wait=60, waiting=9, largest=3)
+    for i in range(2):
+        batches.put(_result(f"c{i}"))
+    deadline = time.monotonic() + 5
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for i in range(2, 9):  # seven wait while the first write runs
+        batches.put(_result(f"c{i}"))
+    release.set()
+    batches.close()
+    assert seen[0] == 2 and max(seen) == 3 and sum(seen) == 9
