@@ -33,6 +33,7 @@ import shutil
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,6 +53,12 @@ FORMATS = {
     "n3": ox.RdfFormat.N3,
 }
 KEEP_VERSIONS = 3
+TRASH = "trash"
+"""Versions pruned but not yet deleted: a write moves them here and a thread deletes them.
+Deleting a version's files costs ~1.3 s at national size (the files RocksDB has merged away
+are freed then), which a write used to wait for; one left by a killed process goes with the
+next write's."""
+_TRASH_LOCK = threading.Lock()
 # `localoffer ingest` compacts when the store has doubled since the last compaction (a load of
 # many councils then compacts a few times, at sizes that double: about twice the work of
 # compacting the final store once), or after this many versions (replacing councils' data
@@ -591,8 +598,15 @@ class EmbeddedStore(Store):
         else:
             older = [n for n in names if n < current]
             doomed = [n for n in names if n > current] + older[: max(0, len(older) - KEEP_VERSIONS + 1)]
-        for name in doomed:
-            shutil.rmtree(versions / name, ignore_errors=True)
+        trash = versions.parent / TRASH
+        for name in doomed:  # moved aside at once, deleted by a thread (below)
+            try:
+                trash.mkdir(exist_ok=True)
+                os.rename(versions / name, trash / f"{name}-{uuid.uuid4().hex}")
+            except OSError:
+                shutil.rmtree(versions / name, ignore_errors=True)
+        if trash.is_dir():
+            _empty_trash(trash)
         snapshots.prune(versions.parent, {p.name for p in versions.iterdir()})
         # A record of a version newer than CURRENT (rolled back past): its name will be reused.
         record = _read_record(versions.parent)
@@ -601,3 +615,14 @@ class EmbeddedStore(Store):
                 (versions.parent / COMPACTED).unlink(missing_ok=True)
             except OSError:
                 pass  # left as it is: the next compaction is then only later than it would be
+
+
+def _empty_trash(trash: Path) -> None:
+    """Delete what is in *trash* from a thread of its own (not a daemon: a command that
+    ends meanwhile waits for it, so nothing is left behind on a clean exit)."""
+    def empty() -> None:
+        with _TRASH_LOCK:
+            for item in list(trash.iterdir()) if trash.is_dir() else []:
+                shutil.rmtree(item, ignore_errors=True)
+
+    threading.Thread(target=empty, name="localoffer-prune", daemon=False).start()

@@ -101,6 +101,30 @@ def test_old_versions_are_pruned(store, tmp_path):
     # the published version, the ones kept for readers still on them, and no leftovers
     assert len(versions) <= KEEP_VERSIONS + 1
     assert versions[-1] == store.version()
+    _deleted(store.root / "trash")  # the pruned ones are deleted by a thread
+
+
+def _deleted(trash: Path) -> None:
+    import threading
+
+    for t in threading.enumerate():
+        if t.name == "localoffer-prune":
+            t.join(30)
+    assert not trash.exists() or not any(trash.iterdir())
+
+
+def test_a_version_left_in_the_trash_goes_with_the_next_write(store, tmp_path):
+    """A process killed while deleting pruned versions leaves them in trash/: the next write
+    deletes them, and a write does not wait for the deleting."""
+    left = store.root / "trash" / "v000001-killed"
+    (left / "sub").mkdir(parents=True)
+    (left / "sub" / "000001.sst").write_bytes(b"x" * 1000)
+    nt = tmp_path / "a.nt"
+    nt.write_text('<http://x/s> <http://x/p> "1" .\n')
+    with store.write() as w:
+        w.replace_graph("http://x/g", nt)
+    _deleted(store.root / "trash")
+    assert store.count("http://x/g") == 1
 
 
 def _big_feed(path: Path, copies: int) -> None:
