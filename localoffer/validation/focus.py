@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import gc
 import io
 import multiprocessing
 import os
 import threading
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -559,9 +561,9 @@ class _Batches:
     the synthetic set took 178 CPU-seconds in all written four to a write, 154 eight to a write
     (bench/README.md). So the thread waits until *together* results are ready, or the first
     has waited *wait* seconds, or the run is over, and writes at most *largest* at once. At
-    most *waiting* results wait; put() blocks beyond that. A failed publish is raised by the next put() or by close(); the batch
-    it was writing is not published (a write is all or nothing), and nothing after it is
-    tried."""
+    most *waiting* results wait; put() blocks beyond that. A failed publish is raised by the
+    next put() or by close(); the batch it was writing is not published (a write is all or
+    nothing), and nothing after it is tried."""
 
     def __init__(self, publish: Callable[[list[ValidationResult]], Any], *, together: int = 8,
                  wait: float = 60.0, waiting: int = 12, largest: int = 10) -> None:
@@ -615,8 +617,17 @@ class _Batches:
                     self._first = time.monotonic()
                 self._cond.notify_all()
             try:
-                self._publish(batch)
+                # pyoxigraph's query results must be freed by the thread that made them: with
+                # the collector paused for the whole write, whatever it leaves in reference
+                # cycles is still in the youngest generation, collected here, not by whichever
+                # thread next triggers a collection (that crashed a run, one time in three).
+                with paused_gc():
+                    try:
+                        self._publish(batch)
+                    finally:
+                        gc.collect(0)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                traceback.clear_frames(exc.__traceback__)  # its frames' locals go here, too
                 with self._cond:
                     self._error = exc
                     self._queue.clear()
