@@ -153,7 +153,7 @@ def refresh(conn: sqlite3.Connection, source: Any, present: Iterable[str], chang
             if conn.execute("UPDATE graph_stat SET triples = triples + ? WHERE graph = ?",
                             (mark.triples, g)).rowcount:
                 changed.discard(g)
-            elif getattr(mark, "fresh", False):  # new, and nothing in it is counted
+            elif mark.fresh:  # new, and nothing in it is counted
                 conn.execute("DELETE FROM graph_authority WHERE graph = ?", (g,))
                 conn.execute("INSERT INTO graph_stat VALUES (?, ?, 0)", (g, mark.triples))
                 changed.discard(g)

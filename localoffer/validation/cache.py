@@ -31,6 +31,7 @@ from localoffer.config import Settings
 from localoffer.resources import data_files
 from localoffer.store import Store
 from localoffer.validation.core import Finding
+from localoffer.validation.reportgraph import report_graph_iri
 
 VERSION = 3
 _PACKED = "zlib+base64:"  # the stored form: the JSON compressed (a few MB of text is slow to store)
@@ -266,7 +267,7 @@ def decode(text: str) -> Cache | None:
 
 def cache_subject(settings: Settings, code: str | None) -> str:
     """The validation graph the cache is kept on."""
-    return ns.graph_iri(settings.base, "validation", code or "all")
+    return report_graph_iri(settings.base, code)
 
 
 def read(store: Store, settings: Settings, code: str | None) -> Cache | None:

@@ -18,7 +18,7 @@ from localoffer.prepared import Neutral
 from localoffer.store import Store, WriteSession
 from localoffer.validation import cache as vcache
 from localoffer.validation.core import ValidationResult
-from localoffer.validation.reportgraph import path_nodes, report_ntriples, result_iri
+from localoffer.validation.reportgraph import path_nodes, report_graph_iri, report_ntriples, result_iri
 
 _DQV = "http://www.w3.org/ns/dqv#"
 
@@ -34,7 +34,7 @@ def publish_reports(store: Store, settings: Settings, results: list[ValidationRe
     """publish_report for several authorities' results in one write: one new version of the
     store for all of them (each version costs ~0.8 s of opening, counting and pruning beside
     the load itself), all published or none. The graph IRIs, in order."""
-    graphs = [ns.graph_iri(settings.base, "validation", r.authority or "all") for r in results]
+    graphs = [report_graph_iri(settings.base, r.authority) for r in results]
     if len(set(graphs)) < len(graphs):  # two results for one graph: one after the other
         return [g for r in results for g in publish_reports(store, settings, [r])]
     with paused_gc():  # ~100,000 report terms each, no cycles: collections would only cost time
@@ -80,7 +80,7 @@ class _Plan:
 
 
 def _plan(store: Store, settings: Settings, result: ValidationResult) -> _Plan:
-    graph = ns.graph_iri(settings.base, "validation", result.authority or "all")
+    graph = report_graph_iri(settings.base, result.authority)
     state, records, by_record = vcache.state_of(result)
     previous = result.stats.get("previous_findings")
     if previous is None and result.authority and state is not None:

@@ -49,6 +49,11 @@ def _copy_path(
     return here
 
 
+def report_graph_iri(base: str, authority: str | None) -> str:
+    """The validation graph of an authority's report (`all`: a whole-store run)."""
+    return ns.graph_iri(base, "validation", authority or "all")
+
+
 def result_iri(graph: str, f: Finding) -> str:
     """A stable IRI for one result in the stored report (the same finding, the same IRI), so
     an incremental run can delete and add single results."""
@@ -78,7 +83,7 @@ def report_triples(
     N = ox.NamedNode
     out: list[ox.Triple] = []
     base = base or result.stats.get("base")
-    graph = ns.graph_iri(base, "validation", result.authority or "all") if base else None
+    graph = report_graph_iri(base, result.authority) if base else None
     report = N(f"{graph}#report") if graph else ox.BlankNode()
     out.append(ox.Triple(report, _A, N(_SH + "ValidationReport")))
     out.append(
@@ -153,7 +158,7 @@ def report_ntriples(
     once per rule and reused; terms are written by pyoxigraph (its escaping), once each."""
     shapes = load_shapes()
     known = rules(shapes)
-    graph = ns.graph_iri(base, "validation", result.authority or "all")
+    graph = report_graph_iri(base, result.authority)
     chosen = result.findings if only is None else list(only)
     text: dict[tuple[str, ...], str] = {}
     labels: dict[str, str] = {}
