@@ -95,13 +95,17 @@ class Index:
 
     def __init__(self, triples: Iterable[Any], *, ntriples: bytes | None = None) -> None:
         """*ntriples*: the same triples as N-Triples, when the caller has them (Oxigraph loads
-        its SPARQL copy from them ~1.5x faster than from the Python objects)."""
+        its SPARQL copy from them ~1.5x faster than from the Python objects). The index by
+        object leaves literals out until one is asked for (`referrers`): they are over half
+        the objects of a council, nothing but a literal focus node asks for them, and hashing
+        them took half the time of making the index."""
         self.out: dict[Any, dict[Any, list[Any]]] = {}
-        self.inv: dict[Any, dict[Any, list[Any]]] = {}
-        self.by_predicate: dict[Any, list[ox.Triple]] = defaultdict(list)
-        out, inv, by_predicate = self.out, self.inv, self.by_predicate
-        for t in triples:
-            if not isinstance(t, ox.Triple):
+        self.inv: dict[Any, dict[Any, list[Any]]] = {}  # IRIs and blank nodes
+        self.by_predicate: dict[Any, list[ox.Triple | ox.Quad]] = defaultdict(list)
+        out, inv, by_predicate, literal = self.out, self.inv, self.by_predicate, ox.Literal
+        triple, quad = ox.Triple, ox.Quad
+        for t in triples:  # the parser's quads are kept as they are: a copy of each cost ~0.5 s
+            if type(t) is not quad and type(t) is not triple:  # a query solution's triple
                 t = ox.Triple(t.subject, t.predicate, t.object)
             s, p, o = t.subject, t.predicate, t.object
             by_predicate[p].append(t)
@@ -113,6 +117,8 @@ class Index:
                 d[p] = [o]
             else:
                 values.append(o)
+            if type(o) is literal:
+                continue
             d = inv.get(o)
             if d is None:
                 d = inv[o] = {}
@@ -121,8 +127,9 @@ class Index:
                 d[p] = [s]
             else:
                 values.append(s)
+        self._literals: dict[Any, dict[Any, list[Any]]] | None = None
         self._store: ox.Store | None = None
-        self._ntriples = ntriples
+        self.ntriples = ntriples
         # The predicates the SPARQL queries can read (see predicates_read); None: any.
         self.reads: frozenset[str] | None = None
         self._bnodes: dict[ox.BlankNode, Any] = {}
@@ -133,7 +140,7 @@ class Index:
         return sum(map(len, self.by_predicate.values()))
 
     @property
-    def triples(self) -> list[ox.Triple]:
+    def triples(self) -> list[ox.Triple | ox.Quad]:
         return [t for ts in self.by_predicate.values() for t in ts]
 
     def objects(self, node: Any, p: Any) -> list[Any]:
@@ -141,8 +148,21 @@ class Index:
         return d.get(p, []) if d else []
 
     def subjects(self, p: Any, node: Any) -> list[Any]:
-        d = self.inv.get(node)
+        d = self.referrers(node)
         return d.get(p, []) if d else []
+
+    def referrers(self, node: Any) -> dict[Any, list[Any]] | None:
+        """The subjects that have *node* as an object, by predicate."""
+        if type(node) is not ox.Literal:
+            return self.inv.get(node)
+        if self._literals is None:  # made on the first literal asked for
+            self._literals = {}
+            for p, ts in self.by_predicate.items():
+                for t in ts:
+                    o = t.object
+                    if type(o) is ox.Literal:
+                        self._literals.setdefault(o, {}).setdefault(p, []).append(t.subject)
+        return self._literals.get(node)
 
     def instances(self, cls: Any) -> set[Any]:
         """Nodes of type *cls* or of one of its subclasses (rdfs:subClassOf in the data)."""
@@ -178,8 +198,8 @@ class Index:
                 predicates = [ox.NamedNode(p) for p in sorted(self.reads)]
                 self._store.extend(ox.Quad(t.subject, p, t.object) for p in predicates
                                    for t in self.by_predicate.get(p, ()))
-            elif self._ntriples is not None:
-                self._store.bulk_load(self._ntriples, format=ox.RdfFormat.N_TRIPLES)
+            elif self.ntriples is not None:
+                self._store.bulk_load(self.ntriples, format=ox.RdfFormat.N_TRIPLES)
             else:
                 self._store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.triples)
         return self._store
@@ -849,7 +869,7 @@ def _owner(ix: Index, node: Any) -> tuple[Node, str | None]:
         for n in frontier:
             if any(t in _RECORD_TYPES for t in ix.objects(n, _TYPE)):
                 return ix.rdflib(n), _name(ix, n)
-        frontier = [s for n in frontier for ss in (ix.inv.get(n) or {}).values() for s in ss if s not in seen]
+        frontier = [s for n in frontier for ss in (ix.referrers(n) or {}).values() for s in ss if s not in seen]
         seen.update(frontier)
     names = ix.objects(node, _NAME)
     return ix.rdflib(node), str(ix.rdflib(names[0])) if names else None

@@ -71,6 +71,7 @@ _RDF_TYPE = ox.NamedNode(ns.RDF + "type")
 _RECORDS = {str(t) for t in RECORD_TYPES}
 _TOP = {ns.LO + "LocalOffer", ns.LO + "LocalAuthority"}
 _SERVICE = ns.SCHEMA + "Service"
+_LINKED = (ox.NamedNode(ns.LO + "localAuthority"), ox.NamedNode(ns.DCTERMS + "publisher"))
 _SLIM = {ox.NamedNode(ns.LO + "localAuthority"), ox.NamedNode(ns.LO + "provisionCategory")}
 _KINDS = {
     ns.SCHEMA + "Service": "services",
@@ -92,36 +93,56 @@ class FocusSet:
 
 @dataclass
 class Scope:
-    """One authority's data in memory, indexed by subject."""
+    """One authority's data in memory: its triples indexed by subject and by object (the
+    compiled shapes' Index, made in the one pass over the triples), the types of its nodes and
+    its records."""
 
     authority: str | None
-    out: dict[Any, list[ox.Triple]]
+    index: compiled.Index
     types: dict[Any, set[str]]
     records: dict[str, str] = field(default_factory=dict)  # record IRI -> kind
     # The same triples as N-Triples, when they were read that way (for the SPARQL copy).
     ntriples: bytes | None = None
 
+    def __post_init__(self) -> None:
+        self._records = {n for n, k in self.types.items() if k & _RECORDS}
+        self._tops = {n for n, k in self.types.items() if k & _TOP}
+        self._out: dict[Any, list[ox.Triple]] | None = None
+
     @classmethod
     def of(cls, authority: str | None, triples: Iterable[Any]) -> Scope:
-        out: dict[Any, list[ox.Triple]] = defaultdict(list)
+        return cls.indexed(authority, compiled.Index(triples))
+
+    @classmethod
+    def indexed(cls, authority: str | None, index: compiled.Index) -> Scope:
         types: dict[Any, set[str]] = defaultdict(set)
-        for t in triples:
-            if not isinstance(t, ox.Triple):  # a quad or a query solution's triple
-                t = ox.Triple(t.subject, t.predicate, t.object)
-            out[t.subject].append(t)
-            if t.predicate == _RDF_TYPE and isinstance(t.object, ox.NamedNode):
+        for t in index.by_predicate.get(_RDF_TYPE, ()):
+            if isinstance(t.object, ox.NamedNode):
                 types[t.subject].add(t.object.value)
-        scope = cls(authority, out, types)
-        for node, kinds in types.items():
-            if kinds & _RECORDS and isinstance(node, ox.NamedNode):
-                scope.records[node.value] = _kind(kinds)
+        scope = cls(authority, index, types)
+        for node in scope._records:
+            if isinstance(node, ox.NamedNode):
+                scope.records[node.value] = _kind(types[node])
         return scope
 
+    @property
+    def out(self) -> dict[Any, list[ox.Triple]]:
+        """The triples by subject (made on first use: the compiled shapes read the index)."""
+        if self._out is None:
+            out: dict[Any, list[ox.Triple]] = {}
+            for ts in self.index.by_predicate.values():
+                for t in ts:
+                    if type(t) is ox.Quad:  # as the parser gave it (see compiled.Index)
+                        t = ox.Triple(t.subject, t.predicate, t.object)
+                    out.setdefault(t.subject, []).append(t)
+            self._out = out
+        return self._out
+
     def is_record(self, node: Any) -> bool:
-        return bool(self.types.get(node, set()) & _RECORDS)
+        return node in self._records
 
     def is_top(self, node: Any) -> bool:
-        return bool(self.types.get(node, set()) & _TOP)
+        return node in self._tops
 
 
 def _kind(kinds: set[str]) -> str:
@@ -178,6 +199,7 @@ def ownership(scope: Scope, seeds: list[str]) -> dict[tuple[str, ...], str]:
     """The nodes each seed record owns (itself, and what it reaches without passing another
     record), as focus terms; the first seed to reach a node owns it."""
     owners: dict[tuple[str, ...], str] = {}
+    out, records = scope.index.out, scope._records
     for seed in seeds:  # what each seed owns: stop at other records
         node = ox.NamedNode(seed)
         frontier, seen = [node], {node}
@@ -185,16 +207,13 @@ def ownership(scope: Scope, seeds: list[str]) -> dict[tuple[str, ...], str]:
             nxt = []
             for n in frontier:
                 owners.setdefault(_term(n), seed)
-                for t in scope.out.get(n, ()):
-                    o = t.object
-                    if (
-                        t.predicate != _RDF_TYPE
-                        and not isinstance(o, ox.Literal)
-                        and o not in seen
-                        and not scope.is_record(o)
-                    ):
-                        seen.add(o)
-                        nxt.append(o)
+                for p, objects in out.get(n, {}).items():
+                    if p == _RDF_TYPE:
+                        continue
+                    for o in objects:
+                        if not isinstance(o, ox.Literal) and o not in seen and o not in records:
+                            seen.add(o)
+                            nxt.append(o)
             frontier = nxt
     return owners
 
@@ -236,9 +255,8 @@ def check_scope(
     ordered.sort(key=lambda r: (scope.records.get(r) != "services",))
     with paused_gc():
         owners = ownership(scope, ordered + sorted(r for r in scope.records if scope.is_top(ox.NamedNode(r))))
-        index = compiled.Index((t for ts in scope.out.values() for t in ts), ntriples=scope.ntriples)
-        found = compiled.findings(index)
-        del index
+        scope.index.ntriples = scope.ntriples
+        found = compiled.findings(scope.index)
         return [(owners[f.focus_term], f) for f in found if f.focus_term in owners]
 
 
@@ -343,7 +361,7 @@ def extract(
                 triples = dict.fromkeys(triples)
             whole = Scope.of(code, triples)
             scope = _reachable(whole, ns.authority_iri(settings.base, code))
-        if len(scope.out) == len(whole.out):  # nothing cut: the N-Triples are the slice
+        if scope is whole:  # nothing cut: the N-Triples are the slice
             scope.ntriples = data
     elif code is not None and getattr(getattr(store, "endpoints", None), "kind", None) == "virtuoso":
         # kind: Virtuoso answers the property-path CONSTRUCT (`(!rdf:type)*`) with nothing.
@@ -354,7 +372,7 @@ def extract(
     if (
         code is not None
         and "local_offers" not in scope.records.values()
-        and not any(t.predicate == linked for ts in scope.out.values() for t in ts)
+        and not scope.index.by_predicate.get(linked)
     ):
         raise ValidationError(f"the store holds no records for authority {code}; ingest its feed first")
     return scope
@@ -404,30 +422,28 @@ def _walk(store: Store, settings: Settings, code: str, graphs: list[str],
 def _reachable(scope: Scope, authority: str) -> Scope:
     """The part of *scope* that the authority's CONSTRUCT (core._construct) would give: nodes
     reachable, along any predicate but rdf:type, from the authority, the records that name it
-    with lo:localAuthority and the Local Offers it publishes."""
+    with lo:localAuthority and the Local Offers it publishes (*scope* itself when that is all
+    of it)."""
     a = ox.NamedNode(authority)
-    linked = {ox.NamedNode(ns.LO + "localAuthority"), ox.NamedNode(ns.DCTERMS + "publisher")}
-    roots = {a} | {
-        t.subject for ts in scope.out.values() for t in ts if t.predicate in linked and t.object == a
-    }
+    out = scope.index.out
+    roots = {a} | {s for p in _LINKED for s in scope.index.subjects(p, a)}
     seen, frontier = set(roots), list(roots)
     while frontier:
         nxt = []
         for n in frontier:
-            for t in scope.out.get(n, ()):
-                o = t.object
-                if t.predicate != _RDF_TYPE and not isinstance(o, ox.Literal) and o not in seen:
-                    seen.add(o)
-                    nxt.append(o)
+            for p, objects in out.get(n, {}).items():
+                if p == _RDF_TYPE:
+                    continue
+                for o in objects:
+                    if not isinstance(o, ox.Literal) and o not in seen:
+                        seen.add(o)
+                        nxt.append(o)
         frontier = nxt
-    out = {n: ts for n, ts in scope.out.items() if n in seen}
-    kept = Scope(
-        scope.authority,
-        defaultdict(list, out),
-        defaultdict(set, {n: k for n, k in scope.types.items() if n in seen}),
-    )
-    kept.records = {r: k for r, k in scope.records.items() if ox.NamedNode(r) in seen}
-    return kept
+    if all(n in seen for n in out):
+        return scope
+    kept = compiled.Index(ox.Triple(s, p, o) for s, d in out.items() if s in seen
+                          for p, objects in d.items() for o in objects)
+    return Scope.indexed(scope.authority, kept)
 
 
 def validate_store(

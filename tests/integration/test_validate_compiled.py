@@ -127,6 +127,28 @@ def test_real_feeds_equal_pyshacl(feeds, code, whole_copy, monkeypatch):
     }
 
 
+@pytest.mark.parametrize("code", FEEDS)
+def test_the_index_by_object_answers_as_a_scan_of_the_triples(feeds, code):
+    """compiled.Index keeps the parser's quads as they are and indexes literal objects only
+    when one is asked for: every lookup by object, literals and IRIs alike, is the scan's."""
+    store, settings = feeds
+    body = ox.serialize(_slice(store, settings, code), format=ox.RdfFormat.N_TRIPLES)
+    quads = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+    assert quads and all(isinstance(q, ox.Quad) for q in quads)
+    index = compiled.Index(quads)
+    expected: dict = {}
+    for q in quads:
+        expected.setdefault(q.object, {}).setdefault(q.predicate, []).append(q.subject)
+    literals = [o for o in expected if isinstance(o, ox.Literal)]
+    assert len(literals) > 1000 and not any(isinstance(o, ox.Literal) for o in index.inv)
+    for o, by_predicate in expected.items():
+        assert index.referrers(o) == by_predicate
+        for p, subjects in by_predicate.items():
+            assert index.subjects(p, o) == subjects
+    assert index.referrers(ox.Literal("not in the data")) is None
+    assert sorted(map(str, index.triples)) == sorted(map(str, quads))
+
+
 def test_feed_samples_equal_plain_pyshacl(tmp_path):
     sample = {}
     for code, feed in FEEDS.items():
