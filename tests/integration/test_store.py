@@ -18,7 +18,7 @@ from localoffer.config import load_settings
 from localoffer.errors import StoreError
 from localoffer.ingest.pipeline import ingest
 from localoffer.store import open_store
-from localoffer.store.embedded import KEEP_VERSIONS
+from localoffer.store.embedded import KEEP_VERSIONS, SPOOL
 
 from ..conftest import BASE, SAMPLES
 
@@ -344,6 +344,7 @@ def test_several_graphs_loaded_together_are_each_their_own(store):
     assert len({str(r["n"]) for r in store.query(blank)}) == 2  # not one node shared by both graphs
     assert "http://x/empty" in store.named_graphs()
     assert store.count() == 7
+    assert not list(store.root.rglob(SPOOL))  # the file the loader read is gone
 
 
 def test_a_bad_body_among_several_publishes_none_of_them(store):
@@ -355,3 +356,4 @@ def test_a_bad_body_among_several_publishes_none_of_them(store):
                        "http://x/b": b'<http://x/s> <http://x/p> "unclosed .\n'})
     assert store.version() == before
     assert _graph_rows(store, "http://x/a") == {'http://x/s http://x/p kept'}
+    assert not list(store.root.rglob(SPOOL))
