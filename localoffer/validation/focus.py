@@ -795,8 +795,10 @@ def _one(settings: Settings, code: str | None, report: bool = False,
     handle). With *incremental*, only what changed since its stored run is re-validated when
     that run can be reused (the same day, the same shapes; see vcache.plan). With *report*,
     when the report will be stored whole (no report of the same shapes is stored yet), the
-    worker also writes it as N-Triples (`stats["report_ntriples"]`, see publish_report): the
-    process publishing the reports one after another then only loads it. *graphs*: the data
+    worker also writes it as N-Triples (`stats["report_ntriples"]`, see publish_report) and
+    the authority's cache for the next run (`stats["kept_cache"]`): the process publishing
+    the reports then only loads them. (A cache file of a result never published stays until
+    the authority's next publish removes it.) *graphs*: the data
     graphs, when the caller has listed them (on a remote store at national scale listing them
     is a scan of every quad: once per run, not once per authority)."""
     from localoffer.store import open_store
@@ -814,6 +816,8 @@ def _one(settings: Settings, code: str | None, report: bool = False,
             result = _full(store, settings, code, graphs, state, 1, BATCH_SIZE)
             if report and code and (stored is None or stored.shapes != state.shapes):
                 result.stats["report_ntriples"] = report_ntriples(result, base=settings.base)
+                if state.complete:  # and its cache for the next run (see publish._plan)
+                    result.stats["kept_cache"] = vcache.write(store, code, *vcache.state_of(result))
         return result
     finally:
         store.close()

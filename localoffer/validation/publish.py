@@ -111,7 +111,8 @@ def _plan(store: Store, settings: Settings, result: ValidationResult) -> _Plan:
         updates = []
     kept_cache = None
     if state is not None and state.complete and result.authority:
-        kept_cache = vcache.write(store, result.authority, state, records, by_record)
+        kept_cache = (result.stats.pop("kept_cache", None)  # written by the worker (focus._one)
+                      or vcache.write(store, result.authority, state, records, by_record))
     return _Plan(result, graph, body, updates, touched, kept_cache)
 
 
