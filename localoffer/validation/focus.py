@@ -101,8 +101,6 @@ class Scope:
     index: compiled.Index
     types: dict[Any, set[str]]
     records: dict[str, str] = field(default_factory=dict)  # record IRI -> kind
-    # The same triples as N-Triples, when they were read that way (for the SPARQL copy).
-    ntriples: bytes | None = None
 
     def __post_init__(self) -> None:
         self._records = {n for n, k in self.types.items() if k & _RECORDS}
@@ -255,7 +253,6 @@ def check_scope(
     ordered.sort(key=lambda r: (scope.records.get(r) != "services",))
     with paused_gc():
         owners = ownership(scope, ordered + sorted(r for r in scope.records if scope.is_top(ox.NamedNode(r))))
-        scope.index.ntriples = scope.ntriples
         found = compiled.findings(scope.index)
         return [(owners[f.focus_term], f) for f in found if f.focus_term in owners]
 
@@ -361,8 +358,8 @@ def extract(
                 triples = dict.fromkeys(triples)
             whole = Scope.of(code, triples)
             scope = _reachable(whole, ns.authority_iri(settings.base, code))
-        if scope is whole:  # nothing cut: the N-Triples are the slice
-            scope.ntriples = data
+        if scope is whole:  # nothing cut: the N-Triples are the slice (for the SPARQL copy)
+            scope.index.ntriples = data
     elif code is not None and getattr(getattr(store, "endpoints", None), "kind", None) == "virtuoso":
         # kind: Virtuoso answers the property-path CONSTRUCT (`(!rdf:type)*`) with nothing.
         scope = Scope.of(code, _walk(store, settings, code, graphs))
