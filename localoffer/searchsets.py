@@ -8,30 +8,46 @@ a filter is a bitwise AND, a facet count is `(value & selected).bit_count()` —
 microseconds per value at 450,000 services instead of a join over every matching row — and a
 page by name is the first set bits after the offset. Ages and opening hours have one set per
 distinct (minimum, maximum) and (day, opens, closes), ORed for the age or time asked about.
-Words are one unranked FTS5 match on the request's connection (a set, kept for the last
-KEEP_WORDS texts); only a page is ranked, by BM25 among the matches the filters keep.
+
+Words are answered once per version: one FTS5 query ranks every match by BM25 (ties by
+document), giving the services best first and, from them, the set; a page under any filters
+is then the first ranked services in the filtered set, with no further query. The first
+process asked keeps the answer in the version's words file (`textindex.words_file`, at most
+ANSWERS_BYTES, oldest dropped first) for the others and later requests; each process also
+keeps the last KEEP_WORDS in memory. Ranking every match is what costs: about 3 µs a match
+(0.9 s for a word in 270,000 of 450,000 services), paid once per word and version.
 
 Memory per process and file: a set is services/8 bytes (56 KB at 450,000), one per facet value
-and distinct ages and hours, plus the services' IRIs; KEEP_VERSIONS files are held."""
+and distinct ages and hours, plus the services' IRIs; a word's answer adds 4 bytes a match;
+KEEP_VERSIONS files are held."""
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
+import sys
 import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from localoffer.textindex import remove_words, words_file
+
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 KEYED = ("language", "attendance", "accessibility")
 """Facets filtered on ignoring case (by their `key`)."""
 KEEP_FILTERS = 1024
-"""Answers kept per file: sets of ages and opening hours, and the numbers on pages of words."""
-KEEP_WORDS = 256
+"""Answers kept per file: sets of ages and opening hours, pages of words, facet counts."""
+KEEP_WORDS = 64
+"""Answers to words kept in memory per process and file (a word in 270,000 services: 1.1 MB)."""
+ANSWERS_BYTES = 256 << 20
+"""At most this much of answers to words in a version's words file (oldest dropped first)."""
 KEEP_VERSIONS = 2
 
 
@@ -84,11 +100,11 @@ class _Kept(OrderedDict):
 
 @dataclass
 class Words:
-    """The services matching some words, as a set; where a service may have several
-    documents, also all of them best first (else `Sets.best` ranks the page)."""
+    """The services matching some words: as a set, and all of them best first (a service with
+    several documents ranks as its best one)."""
 
     bits: int
-    ranked: Sequence[int] | None = None
+    ranked: Sequence[int]
 
 
 @dataclass
@@ -105,10 +121,12 @@ class Sets:
     hours: list[tuple[str | None, str | None, str | None, int]]  # day, opens, closes -> services
     doc: array | None = None  # text-index document -> service number (-1: none); None: some
     # service has several documents (declared in several graphs)
-    docs: array | None = None  # service number -> its document (-1: none)
-    every_doc: bool = False  # every document is of a numbered service
+    file: Path | None = None  # the version file last read for these sets (None: answers to
+    # words are kept in memory only)
+    source: str = ""  # what names the file's contents (answers kept for another are not used)
     _kept: _Kept = field(default_factory=lambda: _Kept(KEEP_FILTERS))
     _words: _Kept = field(default_factory=lambda: _Kept(KEEP_WORDS))
+    _asked: dict[str, threading.Event] = field(default_factory=dict)  # words being answered
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def value(self, name: str, value: str) -> int:
@@ -119,7 +137,7 @@ class Sets:
         """The services with a value of the facet *name* equal to *text* ignoring case."""
         return self.keys.get(name, {}).get(text.lower(), 0)
 
-    def _memo(self, key: tuple, compute: Callable[[], T]) -> T:
+    def memo(self, key: tuple, compute: Callable[[], T]) -> T:
         with self._lock:
             if key in self._kept:
                 self._kept.move_to_end(key)
@@ -143,7 +161,7 @@ class Sets:
                 if (0 if amin is None else amin) <= top and (200 if amax is None else amax) >= bottom:
                     out |= bits
             return out
-        return self._memo(("age", age, band), compute)
+        return self.memo(("age", age, band), compute)
 
     def open_at(self, day: str | None, time: str | None) -> int:
         """Services with an opening-hours node on *day* (an IRI) open at *time* (HH:MM:SS) and
@@ -155,65 +173,129 @@ class Sets:
                         opens is not None and closes is not None and opens <= time < closes)):
                     out |= bits
             return out
-        return self._memo(("hours", day, time), compute)
+        return self.memo(("hours", day, time), compute)
 
     def words(self, conn: sqlite3.Connection, query: str, weights: tuple[float, ...]) -> Words:
-        """The services whose documents match the FTS5 *query* (kept for the next requests)."""
-        with self._lock:
-            if query in self._words:
-                self._words.move_to_end(query)
-                return self._words[query]
-        if self.doc is not None:  # one document per service: ranked per page by `best`
+        """The services whose documents match the FTS5 *query*, ranked by BM25 with *weights*
+        (kept in memory and in the version's words file for the next requests; threads asking
+        for words being answered wait for that answer)."""
+        while True:
+            with self._lock:
+                if query in self._words:
+                    self._words.move_to_end(query)
+                    return self._words[query]
+                asked = self._asked.get(query)
+                if asked is None:  # this thread answers; others asking meanwhile wait for it
+                    asked = self._asked[query] = threading.Event()
+                    break
+            asked.wait()
+        try:
+            found = self._stored(query)
+            if found is None:
+                found = self._rank(conn, query, weights)
+                self._store(query, found)
+            with self._lock:
+                return self._words.keep(query, found)
+        finally:
+            with self._lock:
+                del self._asked[query]
+            asked.set()
+
+    def _rank(self, conn: sqlite3.Connection, query: str, weights: tuple[float, ...]) -> Words:
+        if self.doc is not None:  # one document per service
             doc = self.doc
-            rows = conn.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (query,))
-            found = Words(bitset((doc[d] for d, in rows if doc[d] >= 0), len(self.iris)))
+            rows = conn.execute(f"SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY {_bm25(weights)}, rowid",
+                                (query,))
+            ranked = array("i", (i for i in map(doc.__getitem__, (d for d, in rows)) if i >= 0))
         else:  # a service's best rank is that of its best document (ties: its first)
             number = self.number
             ranked = array("i", (number[s] for s, in conn.execute(
                 f"SELECT doc.iri FROM (SELECT rowid AS id, {_bm25(weights)} AS rank FROM fts "
                 "WHERE fts MATCH ? LIMIT -1 OFFSET 0) m JOIN doc ON doc.id = m.id GROUP BY doc.iri "
                 "ORDER BY MIN(m.rank), MIN(m.id)", (query,)) if s in number))
-            found = Words(bitset(ranked, len(self.iris)), ranked)
-        with self._lock:
-            return self._words.keep(query, found)
+        return Words(bitset(ranked, len(self.iris)), ranked)
 
-    def best(self, conn: sqlite3.Connection, query: str, weights: tuple[float, ...], words: Words,
-             within: int | None, offset: int, count: int, *, key: Any = None) -> list[int]:
-        """The matches of *query* (*words*) among the services *within* (None: all), best
-        first (BM25, ties by document), from the *offset*-th, at most *count*. Only the
-        matches within are ranked: FTS5 scores every row it returns. With *key* (naming the
+    def _stored(self, query: str) -> Words | None:
+        """The answer to *query* another process (or an earlier request) kept, if any."""
+        if self.file is None or not words_file(self.file).exists():
+            return None
+        answers = words_file(self.file)
+        try:
+            with closing(_answers_db(answers)) as db:
+                key = db.execute("SELECT value FROM info WHERE key = 'source'").fetchone()
+                row = db.execute("SELECT bits, ranked FROM answer WHERE query = ?", (query,)).fetchone()
+        except sqlite3.Error as exc:
+            log.warning("search answers in %s not read (%s); searching afresh", answers, exc)
+            return None
+        if row is None or key is None or key[0] != self.source:
+            return None
+        ranked = array("i")
+        ranked.frombytes(row[1])
+        return Words(int.from_bytes(row[0], "little"), ranked)
+
+    def _store(self, query: str, words: Words) -> None:
+        """Keep the answer to *query* in the version's words file (dropping the oldest past
+        ANSWERS_BYTES). A file that cannot be written (a read-only folder, a full disk, a
+        lock held too long) only means the next process searches again. Nothing is written
+        for a version whose file is gone."""
+        if self.file is None or not self.file.exists():
+            return
+        answers = words_file(self.file)
+        bits = words.bits.to_bytes((len(self.iris) >> 3) + 1, "little")
+        ranked = bytes(words.ranked) if isinstance(words.ranked, array) else array("i", words.ranked).tobytes()
+        try:
+            with closing(_answers_db(answers)) as db, db:
+                key = db.execute("SELECT value FROM info WHERE key = 'source'").fetchone()
+                if key is None or key[0] != self.source:  # answers of an earlier file
+                    db.execute("DELETE FROM answer")
+                    db.execute("INSERT OR REPLACE INTO info VALUES ('source', ?)", (self.source,))
+                db.execute("INSERT OR IGNORE INTO answer(query, bits, ranked, size) VALUES (?, ?, ?, ?)",
+                           (query, bits, ranked, len(bits) + len(ranked)))
+                total = db.execute("SELECT SUM(size) FROM answer").fetchone()[0] or 0
+                for rowid, size in db.execute("SELECT rowid, size FROM answer ORDER BY rowid").fetchall():
+                    if total <= ANSWERS_BYTES:
+                        break
+                    db.execute("DELETE FROM answer WHERE rowid = ?", (rowid,))
+                    total -= size
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("search answers not kept in %s (%s); other processes search afresh",
+                        answers, exc)
+
+    def best(self, words: Words, within: int | None, offset: int, count: int, *,
+             key: Any = None) -> list[int]:
+        """The matches of some words (*words*) among the services *within* (None: all), best
+        first, from the *offset*-th, at most *count*. With *key* (naming the words and the
         filters that gave *within*), the answer is kept."""
         if key is not None:
-            return self._memo(("best", query, key, offset, count),
-                              lambda: self.best(conn, query, weights, words, within, offset, count))
-        if words.ranked is not None:
-            return _page(words.ranked, within, len(self.iris), offset, count)
-        assert self.doc is not None and self.docs is not None
-        rank, doc = _bm25(weights), self.doc
-        if within is None and self.every_doc:
-            rows = conn.execute(f"SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY {rank}, rowid "
-                                "LIMIT ? OFFSET ?", (query, count, offset))
-        else:
-            chosen = words.bits if within is None else words.bits & within
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS chosen(id INTEGER PRIMARY KEY)")
-            conn.execute("DELETE FROM temp.chosen")
-            conn.executemany("INSERT INTO temp.chosen VALUES (?)",
-                             ((self.docs[i],) for i in members(chosen, 0, chosen.bit_count())))
-            # `+rowid`: test each match against the set (by rowid, FTS5 would query once per row)
-            rows = conn.execute("SELECT rowid FROM fts WHERE fts MATCH ? AND +rowid IN (SELECT id FROM "
-                                f"temp.chosen) ORDER BY {rank}, rowid LIMIT ? OFFSET ?",
-                                (query, count, offset))
-        return [doc[d] for d, in rows]
+            return self.memo(("best", key, offset, count),
+                              lambda: self.best(words, within, offset, count))
+        return _page(words.ranked, within if within is None else within & words.bits, len(self.iris),
+                     offset, count)
 
 
 def _bm25(weights: tuple[float, ...]) -> str:
     return "bm25(fts, " + ", ".join(map(str, weights)) + ")"
 
 
+def _answers_db(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=5)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.executescript("""
+        CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS answer(query TEXT PRIMARY KEY, bits BLOB NOT NULL,
+                                          ranked BLOB NOT NULL, size INTEGER NOT NULL);""")
+    return db
+
+
 def _page(ranked: Sequence[int], within: int | None, size: int, offset: int, count: int) -> list[int]:
-    """The *ranked* numbers in *within* (None: all) from the *offset*-th, at most *count*."""
+    """The *ranked* numbers in *within* (None: all) from the *offset*-th, at most *count*
+    (*within* holds only ranked numbers: the walk stops when it has met them all)."""
     if within is None:
         return list(ranked[offset:offset + count])
+    left = within.bit_count() - offset
+    if left <= 0:
+        return []
+    count = min(count, left)
     allowed = within.to_bytes((size >> 3) + 1, "little")
     out: list[int] = []
     for i in ranked:
@@ -252,21 +334,15 @@ def load(conn: sqlite3.Connection) -> Sets:
                         "GROUP BY amin, amax"))
     hours = list(grouped("SELECT day, opens, closes, group_concat(service, char(10)) FROM service_hours "
                          "GROUP BY day, opens, closes"))
-    doc = docs = None
-    every_doc = True
+    doc = None
     row = conn.execute("SELECT value FROM info WHERE key = 'shared'").fetchone()
     if row is not None and row[0] == "0":
         top = conn.execute("SELECT MAX(id) FROM doc").fetchone()[0] or 0
-        doc, docs = array("l", [-1]) * (top + 1), array("l", [-1]) * size
+        doc = array("l", [-1]) * (top + 1)
         for d, s in conn.execute("SELECT id, iri FROM doc"):
-            i = number.get(s, -1)
-            doc[d] = i
-            if i >= 0:
-                docs[i] = d
-            else:
-                every_doc = False
+            doc[d] = number.get(s, -1)
     return Sets(
-        iris, number, values, keys, ages=ages, hours=hours, doc=doc, docs=docs, every_doc=every_doc,
+        iris, number, values, keys, ages=ages, hours=hours, doc=doc,
         labels={v: label for v, label in conn.execute("SELECT value, label FROM facet_label") if label},
         bands={b: (lo, hi) for b, lo, hi in conn.execute("SELECT iri, bmin, bmax FROM band")})
 
@@ -286,25 +362,31 @@ def sets_of(conn: sqlite3.Connection, path: Path | None) -> Sets:
     """The bitsets of the file at *path* (read once per process: a version's file never
     changes; a rebuilt file is a new inode, and a version whose write left the search tables
     as they were shares its predecessor's inode, so its sets too), from *conn*, its open
-    connection. Without a path they are read afresh."""
+    connection. Without a path they are read afresh. Answers to words are kept beside the
+    version file asked for last (versions sharing a file have the same answers)."""
     if path is None:
         return load(conn)
     key = file_key(path)
     with _loading:  # one thread reads a version; the others wait for it
         if key in _recent:
             _recent.move_to_end(key)
-            return _recent[key]
-        return _recent.keep(key, load(conn))
+            sets = _recent[key]
+        else:
+            sets = _recent.keep(key, load(conn))
+        sets.file, sets.source = path, f"{key} {sys.byteorder}"
+        return sets
 
 
 def forget() -> None:
-    """Drop the answers kept between requests (words, ages, times) but not the facet sets:
-    for benchmarks that time first requests."""
+    """Drop the answers kept between requests (words, ages, times, in memory and in the words
+    files) but not the facet sets: for benchmarks that time first requests."""
     with _loading:
         for sets in _recent.values():
             with sets._lock:
                 sets._kept.clear()
                 sets._words.clear()
+                if sets.file is not None:
+                    remove_words(sets.file)
 
 
 __all__ = ["Sets", "Words", "bitset", "members", "load", "sets_of", "file_key"]

@@ -121,10 +121,26 @@ def counts_file(path: Path) -> Path:
     return path.with_name(path.name + "-counts")
 
 
+def words_file(path: Path) -> Path:
+    """The file beside the version file *path* where readers keep the answers to the words
+    searched in it (`localoffer.searchsets`): computed by the first process to be asked,
+    read by the others. Not part of the version: deleting it only costs the next search."""
+    return path.with_name(path.name + "-words")
+
+
+def remove_words(path: Path) -> None:
+    """Delete the answers kept beside the version file *path* (and the file's journal)."""
+    words = words_file(path)
+    for f in (words, words.with_name(words.name + "-wal"), words.with_name(words.name + "-shm")):
+        f.unlink(missing_ok=True)
+
+
 def remove(path: Path) -> None:
-    """Delete a version file and its counts file (a reader that has them open keeps reading)."""
+    """Delete a version file, its counts file and its kept answers (a reader that has them
+    open keeps reading)."""
     for f in (path, counts_file(path)):
         f.unlink(missing_ok=True)
+    remove_words(path)
 
 
 def open_file(path: Path, *, writable: bool = False) -> sqlite3.Connection:

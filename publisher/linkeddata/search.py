@@ -217,13 +217,19 @@ def select(index: TextIndex, f: Filters, base: str) -> Selection:
     words = None
     if f.q:
         query = fts_query(f.q)
-        words = sets.words(index.conn, query, WEIGHTS) if query else Words(0, [])
+        words = sets.words(index.conn, query, WEIGHTS) if query else Words(0, ())
     return Selection(sets, words, filter_sets(sets, f, base))
 
 
 def facets(index: TextIndex, f: Filters, base: str, selection: Selection | None = None) -> list[Facet]:
-    """Counts of matching services per value of each facet (under the other filters)."""
+    """Counts of matching services per value of each facet (under the other filters), kept
+    for the next request with the same filters (a page of 20 facet values costs ~10 ms at
+    450,000 services)."""
     sel = selection or select(index, f, base)
+    return sel.sets.memo(("facets", replace(f, page=1), base), lambda: _facets(sel, f))
+
+
+def _facets(sel: Selection, f: Filters) -> list[Facet]:
     out = []
     for name, label in FACETS:
         chosen = sel.chosen(skip=name)
@@ -259,9 +265,8 @@ def page_of(index: TextIndex, f: Filters, base: str,
     chosen = sel.chosen()
     total = len(sel.sets.iris) if chosen is None else chosen.bit_count()
     if sel.words is not None:  # best first
-        filters = (replace(f, q="", page=1), base)  # what gave the set the words are ranked in
-        numbers = sel.sets.best(index.conn, fts_query(f.q) or "", WEIGHTS, sel.words,
-                                sel.chosen(words=False), offset, PAGE_SIZE, key=filters)
+        numbers = sel.sets.best(sel.words, sel.chosen(words=False), offset, PAGE_SIZE,
+                                key=(replace(f, page=1), base))
     elif chosen is None:  # services are numbered in page order
         numbers = list(range(offset, min(total, offset + PAGE_SIZE)))
     else:

@@ -1,0 +1,177 @@
+"""Answers to words kept per version: the first process to search a word ranks every match
+once and keeps the answer beside the version file; another process reads it without asking
+FTS5; answers of another file are not used; a file that cannot be written only costs the next
+search; the answers go with their version; pages under filters come from the ranked matches."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from localoffer import searchsets, textindex
+from localoffer.store import open_store
+from localoffer.textindex import WEIGHTS, fts_query
+
+from ..ldfixtures import BASE, build_store
+
+WORDS = ["play", "autism", "sunrise", "speech language", "nothing-like-this"]
+
+
+@pytest.fixture
+def site(tmp_path):
+    settings = build_store(tmp_path / "data")
+    store = open_store(settings)
+    yield settings, store
+    store.close()
+    searchsets._recent.clear()
+
+
+def fresh_sets(index):
+    """The sets as a new process reads them (nothing kept in memory)."""
+    searchsets._recent.clear()
+    return searchsets.sets_of(index.conn, index.path)
+
+
+def asked_fts(conn):
+    """The statements *conn* runs that match the text index, from now on."""
+    seen: list[str] = []
+    conn.set_trace_callback(lambda sql: seen.append(sql) if "MATCH" in sql else None)
+    return seen
+
+
+def fts_order(index, sets, query):
+    """Every match of *query*, best first, asked of FTS5 directly (the reference)."""
+    rows = index.conn.execute(f"SELECT doc.iri, bm25(fts, {', '.join(map(str, WEIGHTS))}) AS r "
+                              "FROM fts JOIN doc ON doc.id = fts.rowid WHERE fts MATCH ? "
+                              "ORDER BY r, fts.rowid", (query,))
+    return list(dict.fromkeys(sets.number[s] for s, _ in rows if s in sets.number))
+
+
+def test_another_process_reads_the_kept_answer_without_asking_fts(site):
+    settings, store = site
+    with textindex.open_index(store) as index:
+        first = {}
+        sets = fresh_sets(index)
+        for w in WORDS:
+            first[w] = sets.words(index.conn, fts_query(w), WEIGHTS)
+            assert list(first[w].ranked) == fts_order(index, sets, fts_query(w)), w
+            assert first[w].bits == searchsets.bitset(first[w].ranked, len(sets.iris))
+        assert textindex.words_file(index.path).exists()
+        other = fresh_sets(index)
+        assert other is not sets
+        seen = asked_fts(index.conn)
+        for w in WORDS:
+            again = other.words(index.conn, fts_query(w), WEIGHTS)
+            assert (again.bits, list(again.ranked)) == (first[w].bits, list(first[w].ranked)), w
+        assert seen == []
+
+
+def test_threads_asking_for_the_same_new_words_rank_them_once(site, monkeypatch):
+    import threading
+    import time
+
+    settings, store = site
+    with textindex.open_index(store) as index:
+        sets = fresh_sets(index)
+        ranked = []
+        rank = searchsets.Sets._rank
+
+        def slow_rank(self, conn, query, weights):
+            ranked.append(query)
+            time.sleep(0.3)  # long enough for every thread to ask meanwhile
+            return rank(self, conn, query, weights)
+
+        monkeypatch.setattr(searchsets.Sets, "_rank", slow_rank)
+        answers = []
+        threads = [threading.Thread(target=lambda: answers.append(
+            sets.words(index.conn, fts_query("play"), WEIGHTS))) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert ranked == [fts_query("play")] and len(answers) == 4
+        assert all(a is answers[0] for a in answers)
+
+
+def test_answers_kept_for_another_file_are_not_used(site):
+    settings, store = site
+    with textindex.open_index(store) as index:
+        sets = fresh_sets(index)
+        query = fts_query("play")
+        right = sets.words(index.conn, query, WEIGHTS)
+        with closing(sqlite3.connect(textindex.words_file(index.path))) as db, db:  # a wrong answer
+            db.execute("UPDATE answer SET bits = ?, ranked = ?", (b"\x01", b"\0\0\0\0"))
+        stat = index.path.stat()
+        os.utime(index.path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # the file changed
+        other = fresh_sets(index)
+        seen = asked_fts(index.conn)
+        again = other.words(index.conn, query, WEIGHTS)
+        assert list(again.ranked) == list(right.ranked) and seen, "searched afresh"
+        with closing(sqlite3.connect(textindex.words_file(index.path))) as db:
+            assert db.execute("SELECT COUNT(*) FROM answer").fetchone()[0] == 1  # the old ones dropped
+
+
+def test_a_words_file_that_cannot_be_written_only_costs_the_next_search(site, caplog):
+    settings, store = site
+    with textindex.open_index(store) as index:
+        textindex.words_file(index.path).mkdir()  # where the file would go: not a database
+        sets = fresh_sets(index)
+        with caplog.at_level(logging.WARNING, logger="localoffer.searchsets"):
+            words = sets.words(index.conn, fts_query("play"), WEIGHTS)
+        assert list(words.ranked) == fts_order(index, sets, fts_query("play"))
+        assert "search answers not kept in" in caplog.text and "-words" in caplog.text
+
+
+def test_the_oldest_answers_go_past_the_limit(site, monkeypatch):
+    settings, store = site
+    with textindex.open_index(store) as index:
+        sets = fresh_sets(index)
+        sizes = {w: (len(sets.iris) >> 3) + 1 + 4 * len(fts_order(index, sets, fts_query(w))) for w in WORDS}
+        for w in WORDS[:3]:
+            sets.words(index.conn, fts_query(w), WEIGHTS)
+        monkeypatch.setattr(searchsets, "ANSWERS_BYTES", sizes["sunrise"] + sizes["speech language"] + 1)
+        sets.words(index.conn, fts_query("speech language"), WEIGHTS)
+        with closing(sqlite3.connect(textindex.words_file(index.path))) as db:
+            kept = [q for q, in db.execute("SELECT query FROM answer ORDER BY rowid")]
+        assert kept == [fts_query("sunrise"), fts_query("speech language")]
+
+
+def test_the_answers_go_with_their_version(site):
+    settings, store = site
+    with textindex.open_index(store) as index:
+        fresh_sets(index).words(index.conn, fts_query("play"), WEIGHTS)
+        kept = textindex.words_file(index.path)
+    assert kept.exists()
+    from localoffer.store.embedded import KEEP_VERSIONS
+
+    for n in range(KEEP_VERSIONS + 1):  # versions past those kept: the first one's files are gone
+        with store.write() as session:
+            session.update(f'INSERT DATA {{ GRAPH <{BASE}graph/test/extra{n}> {{ <{BASE}id/service/x{n}> a '
+                           f'<https://schema.org/Service> ; <https://schema.org/name> "Extra play {n}" }} }}')
+    assert not kept.exists() and not kept.with_name(kept.name + "-wal").exists()
+    textindex.remove(textindex.index_file(Path(settings.store) / "derived", store.version()))
+    assert not list((Path(settings.store) / "derived").glob(f"{store.version()}.sqlite*"))
+
+
+def test_pages_under_filters_come_from_the_ranked_matches(site):
+    """Every page of a word under each filter equals the ranked matches kept by the filter."""
+    from localoffer.publisher.linkeddata.search import Filters, filter_sets, page_of, select
+
+    settings, store = site
+    with textindex.open_index(store) as index:
+        sets = fresh_sets(index)
+        ranked = fts_order(index, sets, fts_query("play"))
+        filters = [Filters(q="play"), Filters(q="play", age=5), Filters(q="play", cost="free"),
+                   Filters(q="play", age=17, cost="paid")]
+        for f in filters:
+            within = None
+            for _, bits in filter_sets(sets, f, BASE):
+                within = bits if within is None else within & bits
+            expected = [sets.iris[i] for i in ranked if within is None or within >> i & 1]
+            total, page = page_of(index, f, BASE, select(index, f, BASE))
+            assert (total, page) == (len(expected), expected[:20]), f
