@@ -23,6 +23,7 @@ KEEP_VERSIONS files are held."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import math
 import sqlite3
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from localoffer.textindex import remove_words, words_file
+from localoffer.textindex import WEIGHTS, remove_words, words_file
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,6 +50,8 @@ KEEP_WORDS = 64
 ANSWERS_BYTES = 256 << 20
 """At most this much of answers to words in a version's words file (oldest dropped first)."""
 KEEP_VERSIONS = 2
+WARM_WORDS = 128
+"""Words a server answers again in a newly published version: the last asked in the one before."""
 
 
 def bitset(ids: Iterable[int], size: int) -> int:
@@ -363,7 +366,7 @@ def sets_of(conn: sqlite3.Connection, path: Path | None) -> Sets:
     changes; a rebuilt file is a new inode, and a version whose write left the search tables
     as they were shares its predecessor's inode, so its sets too), from *conn*, its open
     connection. Without a path they are read afresh. Answers to words are kept beside the
-    version file asked for last (versions sharing a file have the same answers)."""
+    first of the versions sharing the file that still has it."""
     if path is None:
         return load(conn)
     key = file_key(path)
@@ -373,8 +376,55 @@ def sets_of(conn: sqlite3.Connection, path: Path | None) -> Sets:
             sets = _recent[key]
         else:
             sets = _recent.keep(key, load(conn))
-        sets.file, sets.source = path, f"{key} {sys.byteorder}"
+        if sets.file is None or not sets.file.exists():  # versions sharing a file share answers
+            sets.file = path
+        sets.source = f"{key} {sys.byteorder}"
         return sets
+
+
+def asked_words(path: Path, limit: int) -> list[str]:
+    """The words whose answers are kept beside the version file *path*, the last asked first
+    (none when there is no such file or it cannot be read)."""
+    answers = words_file(path)
+    if not answers.exists():
+        return []
+    try:
+        with closing(_answers_db(answers)) as db:
+            return [q for q, in db.execute("SELECT query FROM answer ORDER BY rowid DESC LIMIT ?", (limit,))]
+    except sqlite3.Error as exc:
+        log.warning("search answers in %s not read (%s)", answers, exc)
+        return []
+
+
+def warm_words(conn: sqlite3.Connection, path: Path, previous: Path, *,
+               still_current: Callable[[], bool], limit: int | None = None) -> int:
+    """Answer, in the version file *path* (open as *conn*), the words last asked in the version
+    file *previous* (at most *limit*, WARM_WORDS by default), so that searches after a new
+    version is published find their answers kept (at national scale a common word costs about
+    a second to rank). Stops when *still_current* says a newer version is published. One
+    process warms a folder at a time (the others skip: their requests read what it keeps).
+    Returns how many words were answered."""
+    sets = sets_of(conn, path)
+    try:
+        lock = open(path.parent / ".words-lock", "a+b")
+    except OSError:  # a folder this process cannot write: warm its own memory only
+        lock = None
+    try:
+        if lock is not None:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return 0
+        done = 0
+        for query in asked_words(previous, WARM_WORDS if limit is None else limit):
+            if not still_current():
+                break
+            sets.words(conn, query, WEIGHTS)
+            done += 1
+        return done
+    finally:
+        if lock is not None:
+            lock.close()
 
 
 def forget() -> None:
@@ -389,4 +439,4 @@ def forget() -> None:
                     remove_words(sets.file)
 
 
-__all__ = ["Sets", "Words", "bitset", "members", "load", "sets_of", "file_key"]
+__all__ = ["Sets", "Words", "bitset", "members", "load", "sets_of", "file_key", "warm_words", "asked_words"]

@@ -67,24 +67,47 @@ def settle() -> None:
 
 def keep_search_warm(store: Any, every: float = 2.0, rounds: int | None = None) -> None:
     """Read each newly published version's search sets ahead of the first /services request
-    (at national scale they take seconds to read; a request would otherwise wait for them)."""
-    from localoffer.searchsets import sets_of
-    from localoffer.textindex import open_index
-
-    seen = None
+    (at national scale they take seconds to read; a request would otherwise wait for them),
+    then answer again in it the words last asked in the version before (`SearchWarmer`)."""
+    warmer = SearchWarmer(store)
     while rounds is None or rounds > 0:
-        try:
-            version = store.version()
-            if version != seen and version != "empty":
-                with open_index(store) as index:
-                    sets_of(index.conn, index.path)
-                seen = version
-                settle()
-        except Exception as exc:  # noqa: BLE001 - a request will meet (and report) the same
-            log.debug("search sets of the new version not read ahead: %s", exc)
+        warmer.step()
         if rounds is not None:
             rounds -= 1
         time.sleep(every)
+
+
+class SearchWarmer:
+    """What `keep_search_warm` does each round: when the store has published a version this
+    worker has not read, read its search sets, and answer again the words the previous
+    version's file kept (`searchsets.warm_words`: one worker at a time, stopping when a newer
+    version is published)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.seen: str | None = None
+        self.previous: Any = None  # the search file of the version read last
+
+    def step(self) -> int:
+        """One round; returns how many words were answered again."""
+        from localoffer.searchsets import sets_of, warm_words
+        from localoffer.textindex import open_index
+
+        warmed = 0
+        try:
+            version = self.store.version()
+            if version != self.seen and version != "empty":
+                with open_index(self.store) as index:
+                    sets_of(index.conn, index.path)
+                    settle()
+                    if self.previous is not None and index.path is not None:
+                        warmed = warm_words(index.conn, index.path, self.previous,
+                                            still_current=lambda: self.store.version() == version)
+                    self.previous = index.path
+                self.seen = version
+        except Exception as exc:  # noqa: BLE001 - a request will meet (and report) the same
+            log.debug("search of the new version not read ahead: %s", exc)
+        return warmed
 
 
 def _stop(worker: Any) -> None:

@@ -175,3 +175,45 @@ def test_pages_under_filters_come_from_the_ranked_matches(site):
             expected = [sets.iris[i] for i in ranked if within is None or within >> i & 1]
             total, page = page_of(index, f, BASE, select(index, f, BASE))
             assert (total, page) == (len(expected), expected[:20]), f
+
+
+def test_a_server_answers_again_in_a_new_version_the_words_asked_in_the_last(site):
+    from localoffer.server import SearchWarmer
+
+    settings, store = site
+    warmer = SearchWarmer(store)
+    assert warmer.step() == 0  # the first version this worker reads: nothing asked before it
+    with textindex.open_index(store) as index:
+        for w in ("play", "autism"):
+            searchsets.sets_of(index.conn, index.path).words(index.conn, fts_query(w), WEIGHTS)
+    with store.write() as session:  # a new service: a new search file
+        session.update(f'INSERT DATA {{ GRAPH <{BASE}graph/test/extra> {{ <{BASE}id/service/x> a '
+                       '<https://schema.org/Service> ; <https://schema.org/name> "Extra play" } }')
+    assert warmer.step() == 2
+    assert warmer.step() == 0  # the same version again
+    with textindex.open_index(store) as index:
+        seen = asked_fts(index.conn)
+        sets = searchsets.sets_of(index.conn, index.path)
+        words = sets.words(index.conn, fts_query("play"), WEIGHTS)
+        assert seen == [] and sets.number[f"{BASE}id/service/x"] in words.ranked
+        assert list(words.ranked) == fts_order(index, sets, fts_query("play"))
+
+
+def test_warming_stops_for_a_newer_version_and_leaves_a_folder_another_worker_warms(site):
+    import fcntl
+
+    settings, store = site
+    with textindex.open_index(store) as index:
+        sets = searchsets.sets_of(index.conn, index.path)
+        sets.words(index.conn, fts_query("play"), WEIGHTS)
+        previous = index.path
+    with store.write() as session:
+        session.update(f'INSERT DATA {{ GRAPH <{BASE}graph/test/extra> {{ <{BASE}id/service/x> a '
+                       '<https://schema.org/Service> ; <https://schema.org/name> "Extra play" } }')
+    with textindex.open_index(store) as index:
+        assert searchsets.asked_words(previous, 10) == [fts_query("play")]
+        assert searchsets.warm_words(index.conn, index.path, previous, still_current=lambda: False) == 0
+        with open(index.path.parent / ".words-lock", "a+b") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            assert searchsets.warm_words(index.conn, index.path, previous, still_current=lambda: True) == 0
+        assert searchsets.warm_words(index.conn, index.path, previous, still_current=lambda: True) == 1
