@@ -12,9 +12,10 @@ distinct (minimum, maximum) and (day, opens, closes), ORed for the age or time a
 Words are answered once per version: one FTS5 query ranks every match by BM25 (ties by
 document), giving the services best first and, from them, the set; a page under any filters
 is then the first ranked services in the filtered set, with no further query. The first
-process asked keeps the answer in the version's words file (`textindex.words_file`, at most
-ANSWERS_BYTES, oldest dropped first) for the others and later requests; each process also
-keeps the last KEEP_WORDS in memory. Ranking every match is what costs: about 3 µs a match
+process asked keeps the answer in the words file of the version's contents
+(`textindex.words_file`, shared by versions sharing a search file; at most ANSWERS_BYTES, the
+first kept dropped first) for the others and later requests; each process also keeps the
+last KEEP_WORDS in memory. Ranking every match is what costs: about 3 µs a match
 (0.9 s for a word in 270,000 of 450,000 services), paid once per word and version.
 
 Memory per process and file: a set is services/8 bytes (56 KB at 450,000), one per facet value
@@ -48,7 +49,9 @@ KEEP_FILTERS = 1024
 KEEP_WORDS = 64
 """Answers to words kept in memory per process and file (a word in 270,000 services: 1.1 MB)."""
 ANSWERS_BYTES = 256 << 20
-"""At most this much of answers to words in a version's words file (oldest dropped first)."""
+"""At most this much of answers to words in a words file (the first kept dropped first)."""
+FAILURES_ALLOWED = 3
+"""Failures to read or write a words file before a version's answers are kept in memory only."""
 KEEP_VERSIONS = 2
 WARM_WORDS = 128
 """Words a server answers again in a newly published version: the last asked in the one before."""
@@ -124,9 +127,10 @@ class Sets:
     hours: list[tuple[str | None, str | None, str | None, int]]  # day, opens, closes -> services
     doc: array | None = None  # text-index document -> service number (-1: none); None: some
     # service has several documents (declared in several graphs)
-    file: Path | None = None  # the version file last read for these sets (None: answers to
-    # words are kept in memory only)
+    file: Path | None = None  # a version file with these contents (None: answers kept in memory only)
+    answers: Path | None = None  # where answers to words are kept (`textindex.words_file`)
     source: str = ""  # what names the file's contents (answers kept for another are not used)
+    _failures: int = 0
     _kept: _Kept = field(default_factory=lambda: _Kept(KEEP_FILTERS))
     _words: _Kept = field(default_factory=lambda: _Kept(KEEP_WORDS))
     _asked: dict[str, threading.Event] = field(default_factory=dict)  # words being answered
@@ -220,36 +224,45 @@ class Sets:
 
     def _stored(self, query: str) -> Words | None:
         """The answer to *query* another process (or an earlier request) kept, if any."""
-        if self.file is None or not words_file(self.file).exists():
+        answers = self.answers
+        if answers is None or not answers.exists():
             return None
-        answers = words_file(self.file)
         try:
             with closing(_answers_db(answers)) as db:
-                key = db.execute("SELECT value FROM info WHERE key = 'source'").fetchone()
-                row = db.execute("SELECT bits, ranked FROM answer WHERE query = ?", (query,)).fetchone()
+                row = db.execute("SELECT a.bits, a.ranked FROM answer a JOIN info i ON i.key = 'source' "
+                                 "WHERE a.query = ? AND i.value = ?", (query, self.source)).fetchone()
         except sqlite3.Error as exc:
-            log.warning("search answers in %s not read (%s); searching afresh", answers, exc)
+            self._failed(answers, "read", exc)
             return None
-        if row is None or key is None or key[0] != self.source:
+        if row is None:
             return None
+        bits, ranked_bytes = row
         ranked = array("i")
-        ranked.frombytes(row[1])
-        return Words(int.from_bytes(row[0], "little"), ranked)
+        found = None
+        if len(bits) == (len(self.iris) >> 3) + 1 and not len(ranked_bytes) % ranked.itemsize:
+            ranked.frombytes(ranked_bytes)
+            found = Words(int.from_bytes(bits, "little"), ranked)
+        if found is None or found.bits.bit_count() != len(ranked):
+            self._failed(answers, "read", ValueError(f"the answer to {query!r} is not whole"))
+            return None
+        return found
 
     def _store(self, query: str, words: Words) -> None:
-        """Keep the answer to *query* in the version's words file (dropping the oldest past
+        """Keep the answer to *query* in the words file (dropping the first kept past
         ANSWERS_BYTES). A file that cannot be written (a read-only folder, a full disk, a
-        lock held too long) only means the next process searches again. Nothing is written
-        for a version whose file is gone."""
-        if self.file is None or not self.file.exists():
+        lock held too long) only means the next process searches again; nothing is written
+        once no version file has these sets' contents."""
+        answers = self.answers
+        if answers is None or self.file is None or not self.file.exists():
             return
-        answers = words_file(self.file)
         bits = words.bits.to_bytes((len(self.iris) >> 3) + 1, "little")
         ranked = bytes(words.ranked) if isinstance(words.ranked, array) else array("i", words.ranked).tobytes()
         try:
-            with closing(_answers_db(answers)) as db, db:
+            answers.parent.mkdir(exist_ok=True)
+            with closing(_answers_db(answers)) as db:
+                db.execute("BEGIN IMMEDIATE")  # the check and the writes in one transaction
                 key = db.execute("SELECT value FROM info WHERE key = 'source'").fetchone()
-                if key is None or key[0] != self.source:  # answers of an earlier file
+                if key is None or key[0] != self.source:  # answers of other contents
                     db.execute("DELETE FROM answer")
                     db.execute("INSERT OR REPLACE INTO info VALUES ('source', ?)", (self.source,))
                 db.execute("INSERT OR IGNORE INTO answer(query, bits, ranked, size) VALUES (?, ?, ?, ?)",
@@ -260,9 +273,24 @@ class Sets:
                         break
                     db.execute("DELETE FROM answer WHERE rowid = ?", (rowid,))
                     total -= size
+                db.execute("COMMIT")
         except (sqlite3.Error, OSError) as exc:
-            log.warning("search answers not kept in %s (%s); other processes search afresh",
-                        answers, exc)
+            self._failed(answers, "kept", exc)
+
+    def _failed(self, answers: Path, what: str, exc: Exception) -> None:
+        """A words file that could not be read or written: a damaged one is deleted (the next
+        answer starts it afresh); after FAILURES_ALLOWED failures these sets keep answers in
+        memory only. Logged as a warning once per version."""
+        with self._lock:
+            self._failures += 1
+            first, last = self._failures == 1, self._failures >= FAILURES_ALLOWED
+            if last:
+                self.answers = None
+        (log.warning if first else log.debug)(
+            "search answers not %s in %s (%s)%s", what, answers, exc,
+            "; keeping them in memory only" if last else "; searching afresh")
+        if type(exc) is sqlite3.DatabaseError or isinstance(exc, ValueError):  # damaged, not busy
+            remove_words(answers)
 
     def best(self, words: Words, within: int | None, offset: int, count: int, *,
              key: Any = None) -> list[int]:
@@ -281,7 +309,7 @@ def _bm25(weights: tuple[float, ...]) -> str:
 
 
 def _answers_db(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=5)
+    db = sqlite3.connect(path, timeout=5, isolation_level=None)  # transactions are explicit
     db.execute("PRAGMA journal_mode = WAL")
     db.executescript("""
         CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -365,8 +393,8 @@ def sets_of(conn: sqlite3.Connection, path: Path | None) -> Sets:
     """The bitsets of the file at *path* (read once per process: a version's file never
     changes; a rebuilt file is a new inode, and a version whose write left the search tables
     as they were shares its predecessor's inode, so its sets too), from *conn*, its open
-    connection. Without a path they are read afresh. Answers to words are kept beside the
-    first of the versions sharing the file that still has it."""
+    connection. Without a path they are read afresh. Answers to words are kept in the words
+    file of the contents (`textindex.words_file`)."""
     if path is None:
         return load(conn)
     key = file_key(path)
@@ -378,15 +406,16 @@ def sets_of(conn: sqlite3.Connection, path: Path | None) -> Sets:
             sets = _recent.keep(key, load(conn))
         if sets.file is None or not sets.file.exists():  # versions sharing a file share answers
             sets.file = path
-        sets.source = f"{key} {sys.byteorder}"
+            if sets.answers is None and sets._failures < FAILURES_ALLOWED:
+                sets.answers = words_file(path, key[1:])
+        sets.source = f"{key[1:]} {sys.byteorder}"
         return sets
 
 
-def asked_words(path: Path, limit: int) -> list[str]:
-    """The words whose answers are kept beside the version file *path*, the last asked first
-    (none when there is no such file or it cannot be read)."""
-    answers = words_file(path)
-    if not answers.exists():
+def asked_words(answers: Path | None, limit: int) -> list[str]:
+    """The words whose answers the words file *answers* keeps, the last kept first (none when
+    there is no such file or it cannot be read)."""
+    if answers is None or not answers.exists():
         return []
     try:
         with closing(_answers_db(answers)) as db:
@@ -396,15 +425,18 @@ def asked_words(path: Path, limit: int) -> list[str]:
         return []
 
 
-def warm_words(conn: sqlite3.Connection, path: Path, previous: Path, *,
+def warm_words(conn: sqlite3.Connection, path: Path, previous: Path | None, *,
                still_current: Callable[[], bool], limit: int | None = None) -> int:
-    """Answer, in the version file *path* (open as *conn*), the words last asked in the version
-    file *previous* (at most *limit*, WARM_WORDS by default), so that searches after a new
-    version is published find their answers kept (at national scale a common word costs about
-    a second to rank). Stops when *still_current* says a newer version is published. One
-    process warms a folder at a time (the others skip: their requests read what it keeps).
-    Returns how many words were answered."""
+    """Answer, for the version file *path* (open as *conn*), the words last kept in the words
+    file *previous* (at most *limit*, WARM_WORDS by default; in the order they were kept, so
+    the last asked are the last dropped), so that searches after a new version is published
+    find their answers kept (at national scale a common word costs about a second to rank).
+    Nothing to do when both versions have the same contents. Stops when *still_current* says
+    a newer version is published. One process warms a folder at a time (the others skip:
+    their requests read what it keeps). Returns how many words were answered."""
     sets = sets_of(conn, path)
+    if previous is None or previous == sets.answers:
+        return 0
     try:
         lock = open(path.parent / ".words-lock", "a+b")
     except OSError:  # a folder this process cannot write: warm its own memory only
@@ -416,7 +448,7 @@ def warm_words(conn: sqlite3.Connection, path: Path, previous: Path, *,
             except BlockingIOError:
                 return 0
         done = 0
-        for query in asked_words(previous, WARM_WORDS if limit is None else limit):
+        for query in reversed(asked_words(previous, WARM_WORDS if limit is None else limit)):
             if not still_current():
                 break
             sets.words(conn, query, WEIGHTS)
@@ -435,8 +467,8 @@ def forget() -> None:
             with sets._lock:
                 sets._kept.clear()
                 sets._words.clear()
-                if sets.file is not None:
-                    remove_words(sets.file)
+                if sets.answers is not None:
+                    remove_words(sets.answers)
 
 
 __all__ = ["Sets", "Words", "bitset", "members", "load", "sets_of", "file_key", "warm_words", "asked_words"]

@@ -86,7 +86,7 @@ class SearchWarmer:
     def __init__(self, store: Any) -> None:
         self.store = store
         self.seen: str | None = None
-        self.previous: Any = None  # the search file of the version read last
+        self.previous: Any = None  # the words file of the version read last
 
     def step(self) -> int:
         """One round; returns how many words were answered again."""
@@ -98,12 +98,12 @@ class SearchWarmer:
             version = self.store.version()
             if version != self.seen and version != "empty":
                 with open_index(self.store) as index:
-                    sets_of(index.conn, index.path)
+                    sets = sets_of(index.conn, index.path)
                     settle()
-                    if self.previous is not None and index.path is not None:
+                    if index.path is not None:
                         warmed = warm_words(index.conn, index.path, self.previous,
                                             still_current=lambda: self.store.version() == version)
-                    self.previous = index.path
+                    self.previous = sets.answers
                 self.seen = version
         except Exception as exc:  # noqa: BLE001 - a request will meet (and report) the same
             log.debug("search of the new version not read ahead: %s", exc)

@@ -121,26 +121,54 @@ def counts_file(path: Path) -> Path:
     return path.with_name(path.name + "-counts")
 
 
-def words_file(path: Path) -> Path:
-    """The file beside the version file *path* where readers keep the answers to the words
-    searched in it (`localoffer.searchsets`): computed by the first process to be asked,
-    read by the others. Not part of the version: deleting it only costs the next search."""
-    return path.with_name(path.name + "-words")
+WORDS_FOLDER = "words"
 
 
-def remove_words(path: Path) -> None:
-    """Delete the answers kept beside the version file *path* (and the file's journal)."""
-    words = words_file(path)
-    for f in (words, words.with_name(words.name + "-wal"), words.with_name(words.name + "-shm")):
+def words_file(path: Path, contents: tuple[int, int, int] | None = None) -> Path:
+    """Where readers keep the answers to the words searched in the version file *path*
+    (`localoffer.searchsets`): `words/{inode}-{mtime}-{size}.sqlite` beside it, named by the
+    file's contents, so versions sharing one file (a hard link: a validation report changes
+    no search table) share its answers, and a file changed in place gets fresh ones. Not
+    part of any version: deleting it only costs the next searches. *contents*: the file's
+    (inode, mtime in ns, size) when known, else it is read (OSError when *path* is gone)."""
+    if contents is None:
+        st = path.stat()
+        contents = st.st_ino, st.st_mtime_ns, st.st_size
+    return path.parent / WORDS_FOLDER / "{}-{}-{}.sqlite".format(*contents)
+
+
+def _with_journal(words: Path) -> tuple[Path, ...]:
+    return words, words.with_name(words.name + "-wal"), words.with_name(words.name + "-shm")
+
+
+def remove_words(words: Path) -> None:
+    """Delete a words file (*words*, from `words_file`) and its journal."""
+    for f in _with_journal(words):
         f.unlink(missing_ok=True)
+
+
+def prune_words(folder: Path) -> None:
+    """Delete the kept answers of search files no longer in *folder*."""
+    kept_in = folder / WORDS_FOLDER
+    if not kept_in.is_dir():
+        return
+    kept = set()
+    for f in folder.glob("*.sqlite"):
+        try:
+            kept.add(words_file(f).name)
+        except OSError:  # deleted meanwhile
+            continue
+    for f in kept_in.iterdir():
+        if f.name[: f.name.find(".sqlite") + len(".sqlite")] not in kept:
+            f.unlink(missing_ok=True)
 
 
 def remove(path: Path) -> None:
-    """Delete a version file, its counts file and its kept answers (a reader that has them
-    open keeps reading)."""
+    """Delete a version file, its counts file and the answers kept for it unless another
+    version shares the file (a reader that has them open keeps reading)."""
     for f in (path, counts_file(path)):
         f.unlink(missing_ok=True)
-    remove_words(path)
+    prune_words(path.parent)
 
 
 def open_file(path: Path, *, writable: bool = False) -> sqlite3.Connection:
@@ -456,6 +484,7 @@ def publish(root: Path, previous: str | None, name: str, touched: set[str] | Non
         stem = f.name.split(".", 1)[0]
         if stem not in (name, previous) and not (versions / stem).exists():
             f.unlink(missing_ok=True)
+    prune_words(folder)
 
 
 def publish_cached(store: Any, session: Any, previous: str) -> None:

@@ -98,33 +98,107 @@ def test_threads_asking_for_the_same_new_words_rank_them_once(site, monkeypatch)
         assert all(a is answers[0] for a in answers)
 
 
-def test_answers_kept_for_another_file_are_not_used(site):
+def test_answers_kept_for_other_contents_are_not_used(site):
+    """A search file changed in place gets a words file of its own; and a words file that
+    holds answers for other contents (a copy, a reused name) is emptied, not read."""
+    import shutil
+
     settings, store = site
     with textindex.open_index(store) as index:
         sets = fresh_sets(index)
         query = fts_query("play")
         right = sets.words(index.conn, query, WEIGHTS)
-        with closing(sqlite3.connect(textindex.words_file(index.path))) as db, db:  # a wrong answer
-            db.execute("UPDATE answer SET bits = ?, ranked = ?", (b"\x01", b"\0\0\0\0"))
+        before = textindex.words_file(index.path)
+        with closing(sqlite3.connect(before)) as db, db:  # a wrong answer, of the same size
+            db.execute("UPDATE answer SET ranked = ?", (b"\0" * len(db.execute("SELECT ranked FROM answer").fetchone()[0]),))
         stat = index.path.stat()
         os.utime(index.path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # the file changed
+        after = textindex.words_file(index.path)
+        assert after != before
+        shutil.copy(before, after)  # the old contents' answers under the new name
         other = fresh_sets(index)
         seen = asked_fts(index.conn)
         again = other.words(index.conn, query, WEIGHTS)
         assert list(again.ranked) == list(right.ranked) and seen, "searched afresh"
-        with closing(sqlite3.connect(textindex.words_file(index.path))) as db:
-            assert db.execute("SELECT COUNT(*) FROM answer").fetchone()[0] == 1  # the old ones dropped
+        with closing(sqlite3.connect(after)) as db:
+            assert db.execute("SELECT COUNT(*) FROM answer").fetchone()[0] == 1  # the copied ones dropped
 
 
-def test_a_words_file_that_cannot_be_written_only_costs_the_next_search(site, caplog):
+def test_versions_sharing_a_search_file_share_its_answers_until_none_has_it(site):
+    """A validation report links the search file: the next version reads the answers kept
+    for the one before, also after that one is pruned; they go when no version has the file."""
+    from localoffer.store.embedded import KEEP_VERSIONS
+    from localoffer.validation import publish_report, validate_store
+
+    settings, store = site
+    derived = Path(settings.store) / "derived"
+    with textindex.open_index(store) as index:
+        fresh_sets(index).words(index.conn, fts_query("play"), WEIGHTS)
+        first, kept = index.path, textindex.words_file(index.path)
+    code = statistics_code(store, settings)
+    for _ in range(KEEP_VERSIONS + 1):  # reports only: every version links the same file
+        publish_report(store, settings, validate_store(store, settings, authority=code))
+    assert not first.exists() and kept.exists()
+    with textindex.open_index(store) as index:
+        assert textindex.words_file(index.path) == kept
+        seen = asked_fts(index.conn)
+        fresh_sets(index).words(index.conn, fts_query("play"), WEIGHTS)
+        assert seen == []
+    for n in range(KEEP_VERSIONS + 1):  # new services: new files, the linked ones pruned
+        with store.write() as session:
+            session.update(f'INSERT DATA {{ GRAPH <{BASE}graph/test/extra{n}> {{ <{BASE}id/service/x{n}> a '
+                           f'<https://schema.org/Service> ; <https://schema.org/name> "Extra play {n}" }} }}')
+    assert not kept.exists()
+    assert {f.name.split(".sqlite")[0] for f in (derived / "words").iterdir()} <= {
+        textindex.words_file(f).name.split(".sqlite")[0] for f in derived.glob("*.sqlite")}
+
+
+def statistics_code(store, settings):
+    from localoffer import statistics
+
+    return statistics.collect(store, settings)["authorities"][0]["code"]
+
+
+@pytest.mark.parametrize("damage", ["not a database", "an answer of the wrong size", "a set not the ranked"])
+def test_a_damaged_words_file_is_started_afresh_and_said_once(site, caplog, damage):
     settings, store = site
     with textindex.open_index(store) as index:
-        textindex.words_file(index.path).mkdir()  # where the file would go: not a database
+        sets = fresh_sets(index)
+        sets.words(index.conn, fts_query("play"), WEIGHTS)
+        words = textindex.words_file(index.path)
+        if damage == "not a database":
+            words.write_bytes(b"this is not SQLite " * 100)
+        else:
+            with closing(sqlite3.connect(words)) as db, db:
+                db.execute("UPDATE answer SET ranked = x'010203'" if damage == "an answer of the wrong size"
+                           else "UPDATE answer SET bits = zeroblob(length(bits))")
+        other = fresh_sets(index)
+        with caplog.at_level(logging.DEBUG, logger="localoffer.searchsets"):
+            for w in WORDS:
+                assert list(other.words(index.conn, fts_query(w), WEIGHTS).ranked) == \
+                    fts_order(index, other, fts_query(w)), w
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1 and str(words) in warnings[0].getMessage()
+        third = fresh_sets(index)  # the file was started afresh: its answers are read
+        seen = asked_fts(index.conn)
+        for w in WORDS[1:]:
+            third.words(index.conn, fts_query(w), WEIGHTS)
+        assert seen == []
+
+
+def test_a_words_file_that_cannot_be_used_only_costs_the_next_search(site, caplog):
+    settings, store = site
+    with textindex.open_index(store) as index:
+        where = textindex.words_file(index.path)
+        where.mkdir(parents=True)  # where the file would go: not a database
         sets = fresh_sets(index)
         with caplog.at_level(logging.WARNING, logger="localoffer.searchsets"):
-            words = sets.words(index.conn, fts_query("play"), WEIGHTS)
-        assert list(words.ranked) == fts_order(index, sets, fts_query("play"))
-        assert "search answers not kept in" in caplog.text and "-words" in caplog.text
+            for w in WORDS:
+                words = sets.words(index.conn, fts_query(w), WEIGHTS)
+                assert list(words.ranked) == fts_order(index, sets, fts_query(w)), w
+        assert len(caplog.records) == 1 and str(where) in caplog.text  # said once
+        assert sets.answers is None  # kept in memory only from the third failure on
+        assert where.is_dir()
 
 
 def test_the_oldest_answers_go_past_the_limit(site, monkeypatch):
@@ -189,11 +263,15 @@ def test_a_server_answers_again_in_a_new_version_the_words_asked_in_the_last(sit
     with store.write() as session:  # a new service: a new search file
         session.update(f'INSERT DATA {{ GRAPH <{BASE}graph/test/extra> {{ <{BASE}id/service/x> a '
                        '<https://schema.org/Service> ; <https://schema.org/name> "Extra play" } }')
+    before = warmer.previous
     assert warmer.step() == 2
     assert warmer.step() == 0  # the same version again
     with textindex.open_index(store) as index:
         seen = asked_fts(index.conn)
         sets = searchsets.sets_of(index.conn, index.path)
+        assert sets.answers != before  # kept in order: the last asked are the last dropped
+        assert searchsets.asked_words(sets.answers, 10) == searchsets.asked_words(before, 10) == [
+            fts_query("autism"), fts_query("play")]
         words = sets.words(index.conn, fts_query("play"), WEIGHTS)
         assert seen == [] and sets.number[f"{BASE}id/service/x"] in words.ranked
         assert list(words.ranked) == fts_order(index, sets, fts_query("play"))
@@ -206,7 +284,7 @@ def test_warming_stops_for_a_newer_version_and_leaves_a_folder_another_worker_wa
     with textindex.open_index(store) as index:
         sets = searchsets.sets_of(index.conn, index.path)
         sets.words(index.conn, fts_query("play"), WEIGHTS)
-        previous = index.path
+        previous = sets.answers
     with store.write() as session:
         session.update(f'INSERT DATA {{ GRAPH <{BASE}graph/test/extra> {{ <{BASE}id/service/x> a '
                        '<https://schema.org/Service> ; <https://schema.org/name> "Extra play" } }')
