@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlencode
+from functools import cached_property
+from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 import pyoxigraph as ox
@@ -55,10 +56,17 @@ class Filters:
     page: int = 1
 
     def query_string(self, **changes: Any) -> str:
-        """The URL query for these filters with *changes* (back to page 1 unless a page is given)."""
-        values = {**self.as_params(), "page": ""}
-        values.update({k: "" if v is None else str(v) for k, v in changes.items()})
-        return urlencode({k: v for k, v in values.items() if v})
+        """The URL query for these filters with *changes* (back to page 1 unless a page is
+        given): what `urlencode` gives for the non-empty values, with the filters' own values
+        encoded once per Filters (a results page links to every facet value it lists)."""
+        encoded = dict(self._encoded)
+        for k, v in changes.items():
+            encoded[k] = quote_plus("" if v is None else str(v))
+        return "&".join(f"{quote_plus(k)}={v}" for k, v in encoded.items() if v)
+
+    @cached_property
+    def _encoded(self) -> dict[str, str]:
+        return {**{k: quote_plus(v) for k, v in self.as_params().items()}, "page": ""}
 
     def as_params(self) -> dict[str, str]:
         """The filters as URL parameters."""
@@ -277,11 +285,16 @@ def page_of(index: TextIndex, f: Filters, base: str,
 def results(index: TextIndex, f: Filters, base: str,
             selection: Selection | None = None) -> tuple[int, list[Hit]]:
     """The number of matching services and the hits on the requested page (by relevance when
-    there are words, else by name)."""
+    there are words, else by name), kept for the next request of the same page."""
+    sel = selection or select(index, f, base)
+    return sel.sets.memo(("results", f, base), lambda: _results(index, f, base, sel))
+
+
+def _results(index: TextIndex, f: Filters, base: str, selection: Selection) -> tuple[int, list[Hit]]:
     total, iris = page_of(index, f, base, selection)
     if not iris:
         return total, []
-    sets = selection.sets if selection else kept.sets_of(index.conn, index.path)
+    sets = selection.sets
     details = _details(index, sets, iris)
     hits = []
     for i in iris:

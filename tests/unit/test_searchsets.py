@@ -79,3 +79,27 @@ def test_pages_of_words_with_filters_rank_only_the_filtered(shared):
     assert page() == (30, [f"{base}id/service/s{i:02d}" for i in range(20)])
     assert page(page=2) == (30, [f"{base}id/service/s{i:02d}" for i in range(20, 30)])
     assert page(authority="E06000001", page=2) == (4, [])
+
+
+def test_links_of_a_results_page_are_what_urlencode_gives():
+    """Filters.query_string encodes the filters once and each link's change alone: the same
+    text as urlencode of every non-empty value, for hostile text too."""
+    from decimal import Decimal
+    from urllib.parse import urlencode
+
+    from localoffer.publisher.linkeddata.search import Filters
+
+    def reference(f, **changes):
+        values = {**f.as_params(), "page": ""}
+        values.update({k: "" if v is None else str(v) for k, v in changes.items()})
+        return urlencode({k: v for k, v in values.items() if v})
+
+    rng = random.Random(7)
+    texts = ["", "play & <b>", "café \"quotes\"", "a=b&c", "x y+z", "ünï/?#%"]
+    for _ in range(2000):
+        f = Filters(q=rng.choice(texts), authority=rng.choice(["", "E06000023"]), language=rng.choice(texts),
+                    age=rng.choice([None, Decimal("7"), Decimal("2.5")]), cost=rng.choice(["", "free"]),
+                    page=rng.choice([1, 2, 7]))
+        change = rng.choice([{}, {"page": 3}, {"need": "asd"}, {"language": rng.choice(texts)},
+                             {"authority": ""}, {"q": None}, {"age": Decimal("4")}])
+        assert f.query_string(**change) == reference(f, **change), (f, change)
