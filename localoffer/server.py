@@ -11,6 +11,7 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from localoffer.config import Settings
@@ -68,7 +69,8 @@ def settle() -> None:
 def keep_search_warm(store: Any, every: float = 2.0, rounds: int | None = None) -> None:
     """Read each newly published version's search sets ahead of the first /services request
     (at national scale they take seconds to read; a request would otherwise wait for them),
-    then answer again in it the words last asked in the version before (`SearchWarmer`)."""
+    then, once no newer version has come for a minute, answer again in it the words asked last
+    in the version before (`SearchWarmer`)."""
     warmer = SearchWarmer(store)
     while rounds is None or rounds > 0:
         warmer.step()
@@ -77,37 +79,57 @@ def keep_search_warm(store: Any, every: float = 2.0, rounds: int | None = None) 
         time.sleep(every)
 
 
+WARM_AFTER = 60.0
+"""Seconds a version must have been the newest before a worker answers again in it the words
+asked in the one before: while a harvest publishes a version every half-minute, ranking each
+version's words again (~25 s of CPU at national scale) would only slow the harvest down."""
+
+
 class SearchWarmer:
     """What `keep_search_warm` does each round: when the store has published a version this
-    worker has not read, read its search sets, and answer again the words the previous
-    version's file kept (`searchsets.warm_words`: one worker at a time, stopping when a newer
-    version is published)."""
+    worker has not read, read its search sets; once that version has been the newest for
+    *after* seconds, answer again in it the words kept for the last version it warmed or
+    read before a burst of writes (`searchsets.warm_words`: one worker at a time, stopping
+    when a newer version is published)."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, *, after: float = WARM_AFTER,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
+        self.after, self.clock = after, clock
         self.seen: str | None = None
-        self.previous: Any = None  # the words file of the version read last
+        self.since = 0.0  # when this worker first saw the version `seen`
+        self.previous: Any = None  # the words file whose words are to be answered again
+        self.current: Any = None  # the words file of the version `seen`
+        self.warmed = True  # whether `seen` has had its turn
 
     def step(self) -> int:
         """One round; returns how many words were answered again."""
         from localoffer.searchsets import sets_of, warm_words
         from localoffer.textindex import open_index
 
-        warmed = 0
         try:
             version = self.store.version()
-            if version != self.seen and version != "empty":
+            if version == "empty":
+                return 0
+            if version != self.seen:
                 with open_index(self.store) as index:
                     sets = sets_of(index.conn, index.path)
                     settle()
-                    if index.path is not None:
-                        warmed = warm_words(index.conn, index.path, self.previous,
-                                            still_current=lambda: self.store.version() == version)
-                    self.previous = sets.answers
-                self.seen = version
+                if self.warmed or self.previous is None:  # else the words kept before a
+                    self.previous = self.current  # burst of writes still wait for their turn
+                self.seen, self.since, self.current, self.warmed = version, self.clock(), sets.answers, False
+            if self.warmed or self.clock() - self.since < self.after:
+                return 0
+            with open_index(self.store) as index:
+                if index.version != version or index.path is None:
+                    return 0
+                warmed = warm_words(index.conn, index.path, self.previous,
+                                    still_current=lambda: self.store.version() == version)
+            self.warmed = True
+            return warmed
         except Exception as exc:  # noqa: BLE001 - a request will meet (and report) the same
             log.debug("search of the new version not read ahead: %s", exc)
-        return warmed
+            return 0
 
 
 def _stop(worker: Any) -> None:

@@ -255,7 +255,7 @@ def test_a_server_answers_again_in_a_new_version_the_words_asked_in_the_last(sit
     from localoffer.server import SearchWarmer
 
     settings, store = site
-    warmer = SearchWarmer(store)
+    warmer = SearchWarmer(store, after=0)
     assert warmer.step() == 0  # the first version this worker reads: nothing asked before it
     with textindex.open_index(store) as index:
         for w in ("play", "autism"):
@@ -263,7 +263,7 @@ def test_a_server_answers_again_in_a_new_version_the_words_asked_in_the_last(sit
     with store.write() as session:  # a new service: a new search file
         session.update(f'INSERT DATA {{ GRAPH <{BASE}graph/test/extra> {{ <{BASE}id/service/x> a '
                        '<https://schema.org/Service> ; <https://schema.org/name> "Extra play" } }')
-    before = warmer.previous
+    before = warmer.current
     assert warmer.step() == 2
     assert warmer.step() == 0  # the same version again
     with textindex.open_index(store) as index:
@@ -295,3 +295,31 @@ def test_warming_stops_for_a_newer_version_and_leaves_a_folder_another_worker_wa
             fcntl.flock(held, fcntl.LOCK_EX)
             assert searchsets.warm_words(index.conn, index.path, previous, still_current=lambda: True) == 0
         assert searchsets.warm_words(index.conn, index.path, previous, still_current=lambda: True) == 1
+
+
+def test_words_are_answered_again_once_writes_have_stopped_for_a_while(site):
+    """While versions keep coming (a harvest), nothing is ranked again; a minute after the
+    last, the words kept before the burst are answered in it."""
+    from localoffer.server import SearchWarmer
+
+    settings, store = site
+    now = [0.0]
+    warmer = SearchWarmer(store, after=60, clock=lambda: now[0])
+    warmer.step()
+    with textindex.open_index(store) as index:
+        searchsets.sets_of(index.conn, index.path).words(index.conn, fts_query("play"), WEIGHTS)
+    for n in range(3):  # a version every 30 s
+        with store.write() as session:
+            session.update(f'INSERT DATA {{ GRAPH <{BASE}graph/test/extra{n}> {{ <{BASE}id/service/x{n}> a '
+                           f'<https://schema.org/Service> ; <https://schema.org/name> "Extra play {n}" }} }}')
+        assert warmer.step() == 0
+        now[0] += 30
+        assert warmer.step() == 0
+    now[0] += 30
+    assert warmer.step() == 1
+    now[0] += 60
+    assert warmer.step() == 0  # once per version
+    with textindex.open_index(store) as index:
+        seen = asked_fts(index.conn)
+        searchsets.sets_of(index.conn, index.path).words(index.conn, fts_query("play"), WEIGHTS)
+        assert seen == []
