@@ -1,6 +1,7 @@
-"""The two commonest reads without Flask: a GET of /sparql with a `query` (and maybe a `format`)
-parameter, no conditional headers, no SERVICE, answered in a negotiated RDF or results format;
-and a GET of a resource's document (/doc/{kind}/{id}) in an RDF format.
+"""The two commonest reads without Flask's dispatch: a GET of /sparql with a `query` (and maybe a
+`format`) parameter, no conditional headers, no SERVICE, answered in a negotiated RDF or results
+format; and a GET of a resource's document (/doc/{kind}/{id}) in an RDF format or as its HTML
+page (rendered in a request context of its own, as the view renders it).
 
 Flask's request and response objects, its dispatch and its after-request hooks cost about as
 much CPU as the engine's whole answer to a one-service lookup. This WSGI middleware answers
@@ -108,9 +109,9 @@ class FastPath:
         return send(environ, start_response, reply.body, content_type, headers)
 
     def _document(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes] | None:
-        """The RDF document of a resource, or None to leave the request to Flask (HTML, a
-        resource the store does not hold, anything unusual, and any failure: the view then
-        answers it, errors included, the usual way)."""
+        """The document of a resource, or None to leave the request to Flask (a resource the
+        store does not hold, anything unusual, and any failure: the view then answers it,
+        errors included, the usual way)."""
         try:
             found = quick_document(self.app, environ)
         except Exception:  # noqa: BLE001 - Flask will say what is wrong, the usual way

@@ -83,14 +83,26 @@ def respond_document(desc: Description, path: str, extension: Format | None, ver
         response = Response(body, headers=headers)
         response.vary.add("Accept")
         return response
-    body = render_template(template, **page_context(desc, path, offers), **(extra or {}))
-    response = Response(body, mimetype="text/html")
-    response.headers["Link"] = alternates_link(path, offers)
-    response.headers["Content-Location"] = f"{path}.{fmt.extension}"
+    body, headers = html_document(desc, path, fmt, etag, template=template, offers=offers, extra=extra)
+    response = Response(body, headers=headers)
     response.vary.add("Accept")
-    response.set_etag(etag, weak=True)
-    response.headers["Cache-Control"] = "public, no-cache"
     return response
+
+
+def html_document(desc: Description, path: str, fmt: Format, etag: str, *, template: str = "ld/resource.html",
+                  offers: tuple[Format, ...] = FORMATS,
+                  extra: dict[str, Any] | None = None) -> tuple[bytes, list[tuple[str, str]]]:
+    """The body and headers of the HTML page about *desc* (in a request context: the page
+    links under the request's script root). The Flask view and the WSGI fast path both answer
+    with these."""
+    body = render_template(template, **page_context(desc, path, offers), **(extra or {}))
+    return body.encode("utf-8"), [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Link", alternates_link(path, offers)),
+        ("Content-Location", f"{path}.{fmt.extension}"),
+        ("ETag", quote_etag(etag, weak=True)),
+        ("Cache-Control", "public, no-cache"),
+    ]
 
 
 def rdf_document(desc: Description, path: str, fmt: Format, etag: str,

@@ -16,7 +16,7 @@ from werkzeug.http import parse_accept_header
 from localoffer.config import Settings
 
 from .describe import LabelCache, describe, pin
-from .documents import etag_of, rdf_document, respond_document, unchanged
+from .documents import etag_of, html_document, rdf_document, respond_document, unchanged
 from .formats import NoAcceptableFormat, choose, split_extension
 from .render import context
 from .site import KINDS, TEMPLATE_FOLDER, not_found_page, settings, store, thing_iri
@@ -73,11 +73,13 @@ def document(kind: str, ident: str) -> Response:
             "or the address may be mistyped.",
             suggestions=[("Search for services", f"{request.script_root}/services"),
                          (f"Browse all {kind} records with SPARQL", f"{request.script_root}/sparql")])
-    template = KIND_TEMPLATES.get(kind, "ld/resource.html")
-    extra = {"kind": kind, "ident": stem}
-    if kind == "authority":
-        extra["code"] = stem
-    return respond_document(desc, path, extension, version, template=template, extra=extra)
+    return respond_document(desc, path, extension, version, template=KIND_TEMPLATES.get(kind, "ld/resource.html"),
+                            extra=page_extra(kind, stem))
+
+
+def page_extra(kind: str, stem: str) -> dict[str, str]:
+    """What a kind's page template needs beside the description."""
+    return {"kind": kind, "ident": stem, **({"code": stem} if kind == "authority" else {})}
 
 
 # /doc/{kind}/{id} with an id as IRIs mint it bare (namespaces.local_id): anything else
@@ -86,10 +88,11 @@ QUICK_DOC = re.compile(r"/doc/([a-z]+)/([A-Za-z0-9_~-][A-Za-z0-9._~-]*)")
 
 
 def quick_document(app: Flask, environ: dict[str, Any]) -> tuple[bytes, list[tuple[str, str]]] | None:
-    """The `document` view's answer to a plain GET of an RDF document (no conditional
-    headers, no query parameter but `_format`, a resource that exists), without Flask's
-    request and response objects: the body and headers `respond_document` would give (before
-    CORS and gzip). None for every other request, which the view then answers as usual."""
+    """The `document` view's answer to a plain GET of a document (no conditional headers, no
+    query parameter but `_format`, a resource that exists), without Flask's dispatch and
+    response objects: the body and headers `respond_document` would give (before CORS and
+    gzip); an HTML page is rendered in a request context, as the view renders it. None for
+    every other request, which the view then answers as usual."""
     match = QUICK_DOC.fullmatch(environ.get("PATH_INFO", ""))
     if match is None or match[1] not in KINDS:
         return None
@@ -107,8 +110,6 @@ def quick_document(app: Flask, environ: dict[str, Any]) -> tuple[bytes, list[tup
         fmt = choose(accepted(environ.get("HTTP_ACCEPT")), format_param, extension)
     except NoAcceptableFormat:
         return None
-    if fmt.key == "html":
-        return None
     settings: Settings = app.config["LOCALOFFER"]
     iri = f"{settings.base}/id/{kind}/{stem}"
     db = pin(app.extensions["localoffer.store"])
@@ -122,6 +123,10 @@ def quick_document(app: Flask, environ: dict[str, Any]) -> tuple[bytes, list[tup
         return None
     path = f"{root.rstrip('/')}/doc/{kind}/{stem}"
     etag = etag_of(version, desc.subject, fmt.key, query.encode("latin-1"))
+    if fmt.key == "html":  # rendered as the view renders it, in a request context of its own
+        with app.request_context(environ):
+            return html_document(desc, path, fmt, etag, template=KIND_TEMPLATES.get(kind, "ld/resource.html"),
+                                 extra=page_extra(kind, stem))
     return rdf_document(desc, path, fmt, etag)
 
 

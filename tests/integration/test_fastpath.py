@@ -1,6 +1,6 @@
 """The WSGI fast path (localoffer.publisher.fastpath) against the Flask views it stands in front
-of, on a real store: for the SPARQL GETs and RDF documents it answers, the same status, headers
-and body as the view; everything else reaches the view unchanged; and a query that fails is run
+of, on a real store: for the SPARQL GETs and the documents (RDF and HTML) it answers, the same
+status, headers and body as the view; everything else reaches the view unchanged; and a query that fails is run
 once, not again by the view."""
 
 from __future__ import annotations
@@ -203,6 +203,10 @@ DOCUMENT_ASKS = [
     pytest.param(".nt", {}, id="extension-nt"),
     pytest.param("?_format=jsonld", {"Accept": "text/html"}, id="format-parameter"),
     pytest.param("?_format=text/turtle", {"Accept-Encoding": "gzip"}, id="format-media-type"),
+    pytest.param("", {"Accept": "text/html"}, id="html"),
+    pytest.param("", {}, id="no-accept-is-html"),
+    pytest.param(".html", {"Accept": "text/turtle", "Accept-Encoding": "gzip"}, id="html-extension-gzip"),
+    pytest.param("?_format=html", {"Accept-Encoding": "gzip;q=0"}, id="html-format-no-gzip"),
 ]
 
 
@@ -229,21 +233,22 @@ def test_a_document_from_the_fast_path_holds_the_data(app, monkeypatch):
     assert HOSTILE_NAME.replace('"', '\\"') in body.decode("utf-8")
 
 
-def test_a_document_under_a_script_root_links_as_the_view_would(app, monkeypatch):
-    """Served under a prefix (SCRIPT_NAME, as behind a proxy), the alternates and the
-    Content-Location carry it, as the view's do."""
+@pytest.mark.parametrize(("accept", "extension"), [("application/ld+json", "jsonld"), ("text/html", "html")])
+def test_a_document_under_a_script_root_links_as_the_view_would(app, monkeypatch, accept, extension):
+    """Served under a prefix (SCRIPT_NAME, as behind a proxy), the alternates, the
+    Content-Location and the page's own links carry it, as the view's do."""
     (status, fast, body), (_, slow, slow_body) = both(
         app, monkeypatch, path=DOCS[0], base_url="http://localoffer.example/lo",
-        headers={"Accept": "application/ld+json"})
+        headers={"Accept": accept, "Accept-Encoding": "identity"})
     assert status == "200 OK" and fast == slow and body == slow_body
-    assert fast["content-location"] == "/lo" + DOCS[0] + ".jsonld"
+    assert fast["content-location"] == "/lo" + DOCS[0] + "." + extension
+    if extension == "html":
+        assert 'href="/lo/services"' in body.decode("utf-8")
 
 
 DOCUMENTS_LEFT_TO_FLASK = [
-    pytest.param(DOCS[0], "", {"Accept": "text/html"}, id="html"),
-    pytest.param(DOCS[0], "", {}, id="no-accept-is-html"),
-    pytest.param(DOCS[0] + ".html", "", {"Accept": "text/turtle"}, id="html-extension"),
     pytest.param(DOCS[0], "", {"Accept": "text/turtle", "If-None-Match": 'W/"x"'}, id="conditional"),
+    pytest.param(DOCS[0], "", {"Accept": "text/html", "If-None-Match": 'W/"x"'}, id="conditional-html"),
     pytest.param(DOCS[0], "", {"Accept": "image/png"}, id="not-acceptable"),
     pytest.param(DOCS[0], "_format=xlsx", {}, id="unknown-format"),
     pytest.param(DOCS[0], "_format=ttl&x=1", {}, id="other-parameter"),
