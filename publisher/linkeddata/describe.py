@@ -279,12 +279,16 @@ def _follow_blank(quads: QuadReader, node: ox.BlankNode, into: list[ox.Triple], 
 def _label_candidates(quads: QuadReader, iri: str) -> list[tuple[str, Any]]:
     """(label property, label) of *iri* for the first label property it has: one index
     lookup per label property until one is found (a label of a later property never wins
-    over one of an earlier property, see `_labels`)."""
+    over one of an earlier property, see `_labels`), and none past the first when nothing
+    at all is said of *iri* (1.2 of a service page's 3.5 lookups at national size)."""
     node = ox.NamedNode(iri)
-    for prop in LABEL_NODES:
-        found = [(prop.value, quad.object) for quad in quads(node, prop, None)]
+    for n, (prop, name) in enumerate(zip(LABEL_NODES, LABEL_PROPERTIES)):
+        found = [(name, quad.object) for quad in quads(node, prop, None)]
         if found:
             return found
+        if n == 0 and next(iter(quads(node, None, None)), None) is None:
+            return []  # nothing is said of it (a place code, a language, a web page): one
+            # more lookup rather than one per remaining label property
     return []
 
 
