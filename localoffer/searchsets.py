@@ -45,7 +45,7 @@ T = TypeVar("T")
 KEYED = ("language", "attendance", "accessibility")
 """Facets filtered on ignoring case (by their `key`)."""
 KEEP_FILTERS = 1024
-"""Answers kept per file: sets of ages and opening hours, pages of words, facet counts."""
+"""Answers kept per file: sets of ages and opening hours, pages of hits, facet counts."""
 KEEP_WORDS = 64
 """Answers to words kept in memory per process and file (a word in 270,000 services: 1.1 MB)."""
 ANSWERS_BYTES = 256 << 20
@@ -256,7 +256,7 @@ class Sets:
         if answers is None or self.file is None or not self.file.exists():
             return
         bits = words.bits.to_bytes((len(self.iris) >> 3) + 1, "little")
-        ranked = bytes(words.ranked) if isinstance(words.ranked, array) else array("i", words.ranked).tobytes()
+        ranked = array("i", words.ranked).tobytes()
         try:
             answers.parent.mkdir(exist_ok=True)
             with closing(_answers_db(answers)) as db:
@@ -292,14 +292,10 @@ class Sets:
         if type(exc) is sqlite3.DatabaseError or isinstance(exc, ValueError):  # damaged, not busy
             remove_words(answers)
 
-    def best(self, words: Words, within: int | None, offset: int, count: int, *,
-             key: Any = None) -> list[int]:
+    def best(self, words: Words, within: int | None, offset: int, count: int) -> list[int]:
         """The matches of some words (*words*) among the services *within* (None: all), best
-        first, from the *offset*-th, at most *count*. With *key* (naming the words and the
-        filters that gave *within*), the answer is kept."""
-        if key is not None:
-            return self.memo(("best", key, offset, count),
-                              lambda: self.best(words, within, offset, count))
+        first, from the *offset*-th, at most *count* (a page's hits are kept by the search,
+        `search.results`)."""
         return _page(words.ranked, within if within is None else within & words.bits, len(self.iris),
                      offset, count)
 
@@ -404,11 +400,11 @@ def sets_of(conn: sqlite3.Connection, path: Path | None) -> Sets:
             sets = _recent[key]
         else:
             sets = _recent.keep(key, load(conn))
-        if sets.file is None or not sets.file.exists():  # versions sharing a file share answers
-            sets.file = path
+            sets.source = f"{key[1:]} {sys.byteorder}"
+        if sets.file != path and (sets.file is None or not sets.file.exists()):  # versions
+            sets.file = path  # sharing a file share its answers
             if sets.answers is None and sets._failures < FAILURES_ALLOWED:
                 sets.answers = words_file(path, key[1:])
-        sets.source = f"{key[1:]} {sys.byteorder}"
         return sets
 
 

@@ -273,8 +273,7 @@ def page_of(index: TextIndex, f: Filters, base: str,
     chosen = sel.chosen()
     total = len(sel.sets.iris) if chosen is None else chosen.bit_count()
     if sel.words is not None:  # best first
-        numbers = sel.sets.best(sel.words, sel.chosen(words=False), offset, PAGE_SIZE,
-                                key=(replace(f, page=1), base))
+        numbers = sel.sets.best(sel.words, sel.chosen(words=False), offset, PAGE_SIZE)
     elif chosen is None:  # services are numbered in page order
         numbers = list(range(offset, min(total, offset + PAGE_SIZE)))
     else:

@@ -36,7 +36,7 @@ def test_a_page_of_words_keeps_the_filtered_services_in_rank_order():
     words = Words(bitset([15, 3, 0, 19], 20), [15, 3, 0, 19])
     index = SimpleNamespace(conn=None)
 
-    def page(f, filters):  # fresh sets: they keep pages by the filters they were asked for
+    def page(f, filters):  # fresh sets for each page
         sets = Sets(iris, {s: i for i, s in enumerate(iris)}, {}, {}, {}, {}, [], [])
         return page_of(index, f, "", Selection(sets, words, filters))
 
