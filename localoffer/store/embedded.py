@@ -43,7 +43,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from localoffer.errors import StoreError
-from localoffer.store import DEFAULT_GRAPH, Store, StoreBusyError, WriteSession, snapshots
+from localoffer.store import DEFAULT_GRAPH, Store, StoreBusyError, WriteSession, snapshots, subjects
 from localoffer.textindex import publish as publish_index
 from localoffer.textindex import touched_by_update, written_graphs
 
@@ -69,6 +69,14 @@ SPOOL = "load.nq"
 COMPACT_GROWTH = 2.0
 COMPACT_WRITES = 30
 COMPACTED = "compacted.json"
+
+
+def _subjects_of(data: Path | bytes) -> set[str] | None:
+    """The IRI subjects of N-Triples *data* (a file or bytes), for the subject index."""
+    try:
+        return subjects.subjects_of(data.read_bytes() if isinstance(data, Path) else data)
+    except OSError:
+        return None  # the load says what is wrong with the file; the index reads the store
 
 
 def _graph_node(graph: str) -> ox.NamedNode | ox.DefaultGraph:
@@ -183,9 +191,11 @@ class EmbeddedSession(WriteSession):
         self.prepared: dict[str, Any] = {}  # derived rows the writer built (localoffer.prepared)
         self.snapshot_folder = snapshot_folder
         self.snapshots: dict[str, Path] = {}  # graph -> the N-Triples it was replaced with
+        self.changes = subjects.Changes()  # what the subject index must read again
 
     def _touch(self, graph: str | None) -> None:
         if graph is None:
+            self.changes.add(None, None)
             self.prepared.clear()
             self.snapshots.clear()
         else:
@@ -260,6 +270,7 @@ class EmbeddedSession(WriteSession):
             finally:
                 reader.close()  # a writer still writing gets BrokenPipeError, not a hang
 
+        self.changes.add(graph, None)  # (its snapshot, when kept, is what the index reads)
         loader = threading.Thread(target=load, name="localoffer-bulk-load", daemon=True)
         loader.start()
         out = open(write_fd, "w", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115
@@ -297,6 +308,7 @@ class EmbeddedSession(WriteSession):
         kwargs: dict[str, Any] = {"format": FORMATS[fmt]}
         if fmt not in ("nq", "trig"):
             kwargs["to_graph"] = node
+            self.changes.add(graph, _subjects_of(data) if fmt == "nt" else None)
         try:
             if isinstance(data, Path):
                 self.db.bulk_load(path=str(data), **kwargs)
@@ -324,6 +336,7 @@ class EmbeddedSession(WriteSession):
                 self.load(graph, body, "nt")
                 continue
             self._touch(graph)
+            self.changes.add(graph, subjects.subjects_of(body))
             together.append((body, f" {node} .\n".encode()))
         if together:
             quads = (body.replace(b" .\n", end) for body, end in together)
@@ -360,6 +373,7 @@ class EmbeddedSession(WriteSession):
 
     def drop_graph(self, graph: str) -> None:
         self._touch(graph)
+        self.changes.drop(graph)
         node = _graph_node(graph)
         if isinstance(node, ox.DefaultGraph):
             self.db.clear_graph(node)
@@ -374,6 +388,7 @@ class EmbeddedSession(WriteSession):
         written = written_graphs(sparql)
         for g in list(self.snapshots) if written is None else written & set(self.snapshots):
             del self.snapshots[g]
+        self.changes.update(sparql, touched)
         self.db.update(sparql)
 
     def query(self, sparql: str) -> Any:
@@ -390,6 +405,7 @@ class EmbeddedStore(Store):
         self._db: ox.Store | None = None
         self._pinned = False
         self._current_cache: tuple[tuple[int, int, int], str | None] | None = None
+        self._subjects: subjects.Reader | None = None
 
     # -- reading -----------------------------------------------------------------------
     def _current_name(self) -> str | None:
@@ -448,8 +464,18 @@ class EmbeddedStore(Store):
         """The quads matching (subject, predicate, object), None matching anything, in every
         graph of the version read (what queries see as their default graph), straight from
         the engine's indexes: no query to parse and plan, which costs more than reading a
-        resource's few dozen triples. A triple in several graphs comes once per graph."""
-        return self._snapshot().quads_for_pattern(subject, predicate, object_, None)
+        resource's few dozen triples. A triple in several graphs comes once per graph. An IRI's
+        quads come from the subject index when it covers the version (see
+        localoffer.store.subjects): the same quads, without decoding each term from RocksDB."""
+        db, name = self._opened()
+        if object_ is None and name is not None and isinstance(subject, ox.NamedNode):
+            index = self._subjects
+            if index is None:
+                index = self._subjects = subjects.reader(self.root)
+            found = index.quads(name, db, subject, predicate)
+            if found is not None:
+                return found
+        return db.quads_for_pattern(subject, predicate, object_, None)
 
     def named_graphs(self) -> list[str]:
         db = self._snapshot()
@@ -467,6 +493,7 @@ class EmbeddedStore(Store):
         view = EmbeddedStore(self.root)
         with self._lock:
             view._db, view._name, view._pinned = self._db, self._name, True
+        view._subjects = self._subjects
         return view
 
     def modified(self) -> float | None:
@@ -532,9 +559,16 @@ class EmbeddedStore(Store):
             # The read-write handle must be gone before readers open the version: RocksDB
             # may still compact and delete files while a writer has it open.
             session.close()
-            try:  # the text index and counts of the new version, read from it read-only
-                publish_index(self.root, current, new_name, session.touched, session.prepared)
+            try:  # the text index and counts of the new version, read from it read-only, and
+                # meanwhile its subject index (SQLite and zlib let go of the GIL: ~2 cores)
                 snapshots.publish(self.root, current, new_name, session.touched, kept)
+                indexer = threading.Thread(target=subjects.publish, name="localoffer-subject-index",
+                                           args=(self.root, current, new_name, session.touched, session.changes))
+                indexer.start()
+                try:
+                    publish_index(self.root, current, new_name, session.touched, session.prepared)
+                finally:
+                    indexer.join()
             except BaseException:
                 shutil.rmtree(new_path, ignore_errors=True)
                 snapshots.remove(self.root, new_name)

@@ -98,11 +98,12 @@ class LabelCache:
         self.size = size
         self.version: str | None = None
         self.entries: dict[str, list[tuple[str, Any]]] = {}
+        self.chosen: dict[str, str | None] = {}  # the label `_labels` picks from an entry's candidates
 
     def view(self, version: str) -> dict[str, list[tuple[str, Any]]]:
         """The entries for *version* (a fresh, empty set when the data changed)."""
         if version != self.version:
-            self.entries, self.version = {}, version
+            self.entries, self.chosen, self.version = {}, {}, version
         return self.entries
 
     def add(self, entries: dict[str, list[tuple[str, Any]]], found: dict[str, list[tuple[str, Any]]]) -> None:
@@ -112,6 +113,7 @@ class LabelCache:
         if excess > 0:
             for key in list(entries)[: excess + self.size // 4]:
                 entries.pop(key, None)
+            self.chosen = {}
 
 
 def describe(store: Any, subject: str, *, inverse: bool = True, labels: LabelCache | None = None,
@@ -376,7 +378,15 @@ def _labels(store: Any, desc: Description, cache: LabelCache | None,
     if not iris:
         return
     found: dict[str, list[tuple[str, Any]]] = {}
+    chosen = cache.chosen if cache is not None else {}
+    settled: set[str] = set()
     for iri in iris - described:
+        if iri in chosen:  # scored on an earlier page of this version
+            settled.add(iri)
+            best_label = chosen[iri]
+            if best_label is not None:
+                desc.labels[iri] = best_label
+            continue
         known = entries.get(iri)
         if known is None:
             known = fetched.get(iri)
@@ -384,7 +394,7 @@ def _labels(store: Any, desc: Description, cache: LabelCache | None,
                 found[iri] = known
         if known is not None:
             candidates[iri] = known
-    wanted = sorted(iris - described - candidates.keys())
+    wanted = sorted(iris - described - settled - candidates.keys())
     if quads is not None:
         found.update((iri, _label_candidates(quads, iri)) for iri in wanted)
         wanted = []
@@ -396,6 +406,7 @@ def _labels(store: Any, desc: Description, cache: LabelCache | None,
             found[chunk[int(i.value)]].append((p.value, label))
     if cache is not None:
         cache.add(entries, found)
+        chosen = cache.chosen
     candidates.update(found)
     for iri, pairs in candidates.items():
         best: tuple[int, int, str] | None = None
@@ -405,6 +416,8 @@ def _labels(store: Any, desc: Description, cache: LabelCache | None,
             if best is None or score < best:
                 best = score
                 desc.labels[iri] = label.value
+        if cache is not None and iri not in described and iri in entries:
+            chosen[iri] = desc.labels.get(iri)
 
 
 def _rows(store: Any, sparql: str, names: tuple[str, ...]) -> Iterator[Any]:
