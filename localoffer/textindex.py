@@ -195,8 +195,8 @@ def touched_by_update(sparql: str, touched: set[str] | None) -> set[str] | None:
     graph that may have changed (IRIs that are not graphs are harmless extras), and so is
     every prefixed name of a declared prefix (`GRAPH src:a`) and every IRI resolved against
     each declared base (`BASE <http://x/> ... GRAPH <a>`). A prefixed name with an escape in
-    it may change any graph."""
-    if touched is None or _ANY_GRAPH.search(sparql):
+    it may change any graph, and so may an IRI with one (`<http://x/\\u0067>` is <http://x/g>)."""
+    if touched is None or _ANY_GRAPH.search(sparql) or _escaped_iri(sparql):
         return None
     iris = set(_IRI_IN_UPDATE.findall(sparql))
     prefixes = dict(_PREFIX_DECL.findall(sparql))
@@ -219,8 +219,9 @@ def written_graphs(sparql: str) -> set[str] | None:
     names of declared prefixes, or relative IRIs under a declared base; the other IRIs an
     update mentions (subjects, values, graphs it only reads with USING) are not graphs it
     writes. A word after those keywords that cannot name a graph is inside a literal and is
-    skipped. (For the embedded store's graph snapshots, localoffer.store.snapshots.)"""
-    if _ANY_GRAPH.search(sparql):
+    skipped; an IRI with an escape in it may be any graph. (For the embedded store's graph
+    snapshots, localoffer.store.snapshots.)"""
+    if _ANY_GRAPH.search(sparql) or _escaped_iri(sparql):
         return None
     prefixes = dict(_PREFIX_DECL.findall(sparql))
     out: set[str] = set()
@@ -241,6 +242,12 @@ def written_graphs(sparql: str) -> set[str] | None:
             return None  # an escaped local name: not worth resolving
         out.add(prefixes[prefix] + local.rstrip(".;,"))
     return _under_bases(sparql, out)
+
+
+def _escaped_iri(sparql: str) -> bool:
+    """Whether an IRI of the update is written with an escape: the engine reads `\\u0067` as
+    "g", so its text is not the IRI (a word in a literal that looks like one counts too)."""
+    return "\\" in sparql and any("\\" in iri for iri in _IRI_IN_UPDATE.findall(sparql))
 
 
 def _under_bases(sparql: str, iris: set[str]) -> set[str]:

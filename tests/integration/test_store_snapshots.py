@@ -207,6 +207,7 @@ def test_the_callers_file_is_copied_and_blank_nodes_are_not_kept(store, tmp_path
     ("INSERT { GRAPH ?g { ?s ?p 1 } } WHERE { ?s ?p ?g }", None),
     ("CLEAR ALL", None),
     ("PREFIX g: <http://x/> INSERT DATA { GRAPH g:a\\-b { <http://s> <http://p> 1 } }", None),
+    ("INSERT DATA { GRAPH <http://x/\\u0067> { <http://s> <http://p> 1 } }", None),  # <http://x/g>
 ])
 def test_the_graphs_an_update_writes(update, written):
     from localoffer.textindex import written_graphs
@@ -221,3 +222,4 @@ def test_the_text_index_sees_graphs_named_by_prefix_or_base():
         "PREFIX src: <http://x/graph/> INSERT DATA { GRAPH src:a { <http://s> <http://p> 1 } }", set())
     assert "http://x/a" in touched_by_update(
         "BASE <http://x/> INSERT DATA { GRAPH <a> { <http://s> <http://p> 1 } }", set())
+    assert touched_by_update("INSERT DATA { GRAPH <http://x/\\u0067> { <http://s> <http://p> 1 } }", set()) is None
