@@ -87,6 +87,16 @@ def owns(root: str, node: Any, predicate: str) -> bool:
     return predicate in PART_OF or node.value.startswith((root + "-", root + "#"))
 
 
+class _Entries(dict):
+    """A version's label candidates (IRI -> pairs), and the label `_labels` chose from each
+    (`chosen`), kept on the one dict: a page still on the version before a write, finishing
+    after a page of the new one swapped in fresh entries, fills its own version's choices."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chosen: dict[str, str | None] = {}
+
+
 class LabelCache:
     """The label candidates of IRIs already looked up, for one data version: the terms most
     documents link to (properties, types, concepts, authorities) are asked for once rather
@@ -97,13 +107,12 @@ class LabelCache:
     def __init__(self, size: int = LABEL_CACHE_SIZE) -> None:
         self.size = size
         self.version: str | None = None
-        self.entries: dict[str, list[tuple[str, Any]]] = {}
-        self.chosen: dict[str, str | None] = {}  # the label `_labels` picks from an entry's candidates
+        self.entries: dict[str, list[tuple[str, Any]]] = _Entries()
 
     def view(self, version: str) -> dict[str, list[tuple[str, Any]]]:
         """The entries for *version* (a fresh, empty set when the data changed)."""
         if version != self.version:
-            self.entries, self.chosen, self.version = {}, {}, version
+            self.entries, self.version = _Entries(), version
         return self.entries
 
     def add(self, entries: dict[str, list[tuple[str, Any]]], found: dict[str, list[tuple[str, Any]]]) -> None:
@@ -113,7 +122,7 @@ class LabelCache:
         if excess > 0:
             for key in list(entries)[: excess + self.size // 4]:
                 entries.pop(key, None)
-            self.chosen = {}
+            entries.chosen = {}  # type: ignore[attr-defined]
 
 
 def describe(store: Any, subject: str, *, inverse: bool = True, labels: LabelCache | None = None,
@@ -378,7 +387,7 @@ def _labels(store: Any, desc: Description, cache: LabelCache | None,
     if not iris:
         return
     found: dict[str, list[tuple[str, Any]]] = {}
-    chosen = cache.chosen if cache is not None else {}
+    chosen: dict[str, str | None] = getattr(entries, "chosen", {})  # (the label picked per entry)
     settled: set[str] = set()
     for iri in iris - described:
         if iri in chosen:  # scored on an earlier page of this version
@@ -406,7 +415,7 @@ def _labels(store: Any, desc: Description, cache: LabelCache | None,
             found[chunk[int(i.value)]].append((p.value, label))
     if cache is not None:
         cache.add(entries, found)
-        chosen = cache.chosen
+        chosen = getattr(entries, "chosen", {})
     candidates.update(found)
     for iri, pairs in candidates.items():
         best: tuple[int, int, str] | None = None

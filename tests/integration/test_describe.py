@@ -251,3 +251,25 @@ def test_index_reads_give_what_the_queries_give(store: Store, monkeypatch: pytes
         assert shape(describe(store, subject)) == expected, subject
     price = [t for t in expected[0] if "schema.org/price>" in t]
     assert len(price) == 1 and price[0].startswith("_:"), "the blank nodes were not followed"
+
+
+def test_labels_chosen_on_an_older_version_stay_with_it(store: Store) -> None:
+    """A page still reading the version before a write (pinned) that finishes after a page of
+    the new version started: the labels it chose are not kept as the new version's."""
+    org = f"{B}/id/organization/{ORG_SHARED}"
+    old = store.pinned()
+    with store.write() as session:
+        session.update(f'DELETE {{ GRAPH ?g {{ <{org}> <{SDO_NAME}> ?n }} }} '
+                       f'INSERT {{ GRAPH ?g {{ <{org}> <{SDO_NAME}> "Renamed Trust" }} }} '
+                       f'WHERE {{ GRAPH ?g {{ <{org}> <{SDO_NAME}> ?n }} }}')
+
+    class Meanwhile(LabelCache):
+        def add(self, entries, found):  # noqa: ANN001, ANN202
+            self.view(store.version())  # a page of the new version, in another thread
+            super().add(entries, found)
+
+    cache = Meanwhile()
+    assert describe(old, SUBJECTS[0], labels=cache).labels[org] != "Renamed Trust"
+    cache.__class__ = LabelCache
+    assert describe(store, SUBJECTS[0], labels=cache).labels[org] == "Renamed Trust"
+    assert shape(describe(store, SUBJECTS[0], labels=cache)) == shape(describe(store, SUBJECTS[0]))
