@@ -27,6 +27,7 @@ from __future__ import annotations
 import fcntl
 import gc
 import io
+import itertools
 import json
 import os
 import shutil
@@ -69,6 +70,8 @@ SPOOL = "load.nq"
 COMPACT_GROWTH = 2.0
 COMPACT_WRITES = 30
 COMPACTED = "compacted.json"
+_OPENINGS = itertools.count(1)
+"""Numbers the versions a process opens for reading, each opening its own (see subjects.Reader)."""
 
 
 def _subjects_of(data: Path | bytes) -> set[str] | None:
@@ -405,10 +408,16 @@ class EmbeddedStore(Store):
         self._db: ox.Store | None = None
         self._pinned = False
         self._current_cache: tuple[tuple[int, int, int], str | None] | None = None
+        self._opened_from: tuple[int, int, int] | None = None  # CURRENT when the version was opened
+        self._opening = 0
         self._subjects: subjects.Reader | None = None
 
     # -- reading -----------------------------------------------------------------------
     def _current_name(self) -> str | None:
+        return self._current()[1]
+
+    def _current(self) -> tuple[tuple[int, int, int] | None, str | None]:
+        """CURRENT's identity (None when there is none) and the version it names."""
         # CURRENT is only ever replaced (os.replace), never rewritten in place: while its
         # inode and mtime are unchanged, so is its content, and a stat is all it costs.
         path = self.root / "CURRENT"
@@ -417,25 +426,31 @@ class EmbeddedStore(Store):
             key = (st.st_ino, st.st_mtime_ns, st.st_size)
             cached = self._current_cache
             if cached is not None and cached[0] == key:
-                return cached[1]
+                return cached
             name = path.read_text(encoding="ascii").strip() or None
         except FileNotFoundError:
-            return None
+            return None, None
         except OSError as exc:
             raise StoreError(f"cannot read the store at {self.root}: {exc.strerror}") from None
         self._current_cache = (key, name)
-        return name
+        return key, name
 
     def _snapshot(self) -> ox.Store:
         return self._opened()[0]
 
     def _opened(self) -> tuple[ox.Store, str | None]:
         """The version read now and its name."""
+        return self._reading()[:2]  # type: ignore[return-value]
+
+    def _reading(self) -> tuple[ox.Store, str | None, int]:
+        """The version read now, its name and which opening of a version this is. A new
+        CURRENT is opened afresh even when it names the version read: put back by hand, then
+        written again, a version's name comes back with other data."""
         if self._pinned:
-            return self._db, self._name  # type: ignore[return-value]
-        name = self._current_name()
+            return self._db, self._name, self._opening  # type: ignore[return-value]
+        current, name = self._current()
         with self._lock:
-            if self._db is None or name != self._name:
+            if self._db is None or name != self._name or current != self._opened_from:
                 if name is None:
                     self._db = ox.Store()
                 else:
@@ -444,8 +459,8 @@ class EmbeddedStore(Store):
                     except OSError as exc:
                         raise StoreError(f"cannot open store version {name} in {self.root}: "
                                          f"{exc}") from None
-                self._name = name
-            return self._db, self._name
+                self._name, self._opened_from, self._opening = name, current, next(_OPENINGS)
+            return self._db, self._name, self._opening
 
     def query(self, sparql: str, *, default_graph: Sequence[str] | None = None,
               named_graphs: Sequence[str] | None = None) -> Any:
@@ -467,12 +482,12 @@ class EmbeddedStore(Store):
         resource's few dozen triples. A triple in several graphs comes once per graph. An IRI's
         quads come from the subject index when it covers the version (see
         localoffer.store.subjects): the same quads, without decoding each term from RocksDB."""
-        db, name = self._opened()
+        db, name, opening = self._reading()
         if object_ is None and name is not None and isinstance(subject, ox.NamedNode):
             index = self._subjects
             if index is None:
                 index = self._subjects = subjects.reader(self.root)
-            found = index.quads(name, db, subject, predicate)
+            found = index.quads(name, db, subject, predicate, opening)
             if found is not None:
                 return found
         return db.quads_for_pattern(subject, predicate, object_, None)
@@ -492,7 +507,7 @@ class EmbeddedStore(Store):
         self._snapshot()
         view = EmbeddedStore(self.root)
         with self._lock:
-            view._db, view._name, view._pinned = self._db, self._name, True
+            view._db, view._name, view._opening, view._pinned = self._db, self._name, self._opening, True
         view._subjects = self._subjects
         return view
 

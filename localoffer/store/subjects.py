@@ -42,6 +42,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import secrets
 import sqlite3
 import threading
 import zlib
@@ -55,7 +56,7 @@ import pyoxigraph as ox
 from localoffer.store import DEFAULT_GRAPH, snapshots
 
 log = logging.getLogger(__name__)
-FORMAT = "2"  # bump when the tables change: an older file is emptied and rebuilt
+FORMAT = "2"  # bump when the tables change: an older file is deleted and written afresh
 FOLDER = ("derived", "subjects")
 FILE = "index.sqlite"
 MAX_LAYERS = 16
@@ -63,7 +64,9 @@ MAX_LAYERS = 16
 KEEP_VERSIONS_READ = 8
 """Versions whose parts a reader remembers."""
 _ADDS = re.compile(rb"\b(INSERT|LOAD|COPY|MOVE|ADD)\b", re.IGNORECASE)
-_SUBJECT_IRI = re.compile(rb"^<([^>]*)>", re.MULTILINE)
+_SUBJECT_IRI = re.compile(rb"(?:^|\r)[ \t]*<([^>]*)>", re.MULTILINE)
+"""An N-Triples line's subject IRI: a line may start with spaces or tabs, and end with a lone CR."""
+_COMMENT_AFTER_TRIPLE = re.compile(rb"\.[ \t]*#")
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -108,8 +111,11 @@ class Changes:
             known.update(subjects)
 
     def update(self, sparql: str, touched: set[str] | None) -> None:
-        """A SPARQL Update that may write *touched* (None: any graph). One that can only
-        delete leaves every hint a superset; anything else is re-read."""
+        """A SPARQL Update that may write *touched* (None: any graph) and the default graph,
+        which it writes without naming it (INSERT DATA with no GRAPH, ADD <g> TO DEFAULT). One
+        that can only delete leaves every hint a superset; anything else is re-read."""
+        if touched is not None:
+            touched = touched | {DEFAULT_GRAPH}
         if not _ADDS.search(sparql.encode("utf-8", "replace")):
             if touched is None:
                 self.everything = True
@@ -152,8 +158,7 @@ def publish(root: Path, previous: str | None, name: str, touched: set[str] | Non
             conn = _connect(target)
         except sqlite3.DatabaseError as exc:  # damaged: readers notice the new file
             log.warning("the subject index %s cannot be read (%s); it is written afresh", target, exc)
-            for f in (target, target.with_name(FILE + "-wal"), target.with_name(FILE + "-shm")):
-                f.unlink(missing_ok=True)
+            _delete(target)
             conn = _connect(target)
     except (OSError, sqlite3.Error) as exc:
         log.warning("no subject index for store version %s: cannot open %s (%s); its resources "
@@ -171,6 +176,9 @@ def publish(root: Path, previous: str | None, name: str, touched: set[str] | Non
 
 
 def _connect(target: Path) -> sqlite3.Connection:
+    """The writer's connection to the index file. A file of another layout is deleted and
+    made anew, never rewritten in place: a reader still on a version of the old file goes on
+    reading that file, whose part numbers are not the new file's."""
     conn = sqlite3.connect(target, timeout=60, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -179,18 +187,31 @@ def _connect(target: Path) -> sqlite3.Connection:
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         row = conn.execute("SELECT value FROM info WHERE key = 'format'").fetchone()
-        if row is None or row[0] != FORMAT:  # another layout (or none yet): start afresh
-            for table in ("row", "version", "done", "part"):
-                conn.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - fixed names
-            for statement in _TABLES.split(";"):
+        if row is None or row[0] != FORMAT:
+            if row is not None or conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'part'").fetchone():
+                conn.execute("ROLLBACK")
+                conn.close()
+                log.info("the subject index %s is of another layout; it is written afresh", target)
+                _delete(target)
+                return _connect(target)
+            for statement in _TABLES.split(";"):  # a new file
                 if statement.strip():
                     conn.execute(statement)
-            conn.execute("INSERT OR REPLACE INTO info VALUES ('format', ?)", (FORMAT,))
+            conn.execute("INSERT INTO info VALUES ('format', ?)", (FORMAT,))
+        # the file's token: what a reader remembers of a file, it remembers with its token
+        conn.execute("INSERT OR IGNORE INTO info VALUES ('file', ?)", (secrets.token_hex(8),))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return conn
+
+
+def _delete(target: Path) -> None:
+    for f in (target, target.with_name(FILE + "-wal"), target.with_name(FILE + "-shm")):
+        f.unlink(missing_ok=True)
 
 
 class _Writer:
@@ -248,7 +269,8 @@ class _Writer:
 
     def _graph(self, graph: str, before: dict[str, list[tuple[int, bool]]] | None, touched: set[str] | None,
                changes: Changes, kept: dict[str, Path]) -> list[tuple[int, bool]]:
-        if before is not None and touched is not None and graph not in touched and graph in before:
+        if (before is not None and touched is not None and graph not in touched and graph not in changes.added
+                and graph in before):  # (an update writes the default graph without naming it)
             return before[graph]
         if graph in kept:
             part = self._exact(graph, kept[graph])
@@ -291,31 +313,37 @@ class _Writer:
 
     def _exact(self, graph: str, snapshot: Path) -> int | None:
         """A part holding the triples of *graph* from its snapshot, grouped by subject; None when
-        the file is not in the one-triple-a-line form expected of a snapshot."""
+        the file has blank nodes (their labels mean nothing outside it) or does not parse. A
+        snapshot is the writer's file as loaded: a line in the plain "<s> <p> <o> ." form is
+        kept as it is; any other (leading spaces, a lone CR, an escaped subject IRI, a comment,
+        or a literal that looks like one) is parsed and written again."""
         data = snapshot.read_bytes()
         if b"_:" in data:
             return None
-        tail = f" {ox.NamedNode(graph)} .\n".encode()
+        node = ox.NamedNode(graph)
+        tail = f" {node} .\n".encode()
         groups: dict[bytes, list[bytes]] = {}
         for line in data.split(b"\n"):
             if not line:
                 continue
-            if line[0] != 0x3C or not line.endswith(b" ."):  # "<"
+            end = line.find(b">")
+            if (line[0] == 0x3C and line.endswith(b" .") and b"\r" not in line  # "<"
+                    and b"\\" not in line[:end] and not _COMMENT_AFTER_TRIPLE.search(line)):
+                groups.setdefault(line[1:end], []).append(line[:-2] + tail)
+                continue
+            try:
+                triples = list(ox.parse(line, format=ox.RdfFormat.N_TRIPLES))
+            except (SyntaxError, ValueError):
                 return None
-            end = line.find(b"> ")
-            key = line[1:end]
-            lines = groups.get(key)
-            if lines is None:
-                groups[key] = [line[:-2] + tail]
-            else:
-                lines.append(line[:-2] + tail)
-        rows: list[tuple[str, bytes | None]] = []
-        for key, lines in groups.items():
-            if b"\\" in key:
-                iri = next(iter(ox.parse(lines[0], format=ox.RdfFormat.N_QUADS))).subject.value
-            else:
-                iri = key.decode("utf-8")
-            rows.append((iri, zlib.compress(b"".join(lines), 1)))
+            for t in triples:
+                if not isinstance(t.subject, ox.NamedNode):
+                    return None
+                groups.setdefault(t.subject.value.encode("utf-8"), []).append(
+                    f"{t.subject} {t.predicate} {t.object} {node} .\n".encode("utf-8"))
+        try:
+            rows = [(key.decode("utf-8"), zlib.compress(b"".join(lines), 1)) for key, lines in groups.items()]
+        except UnicodeDecodeError:
+            return None
         return self._new_part(graph, rows)
 
     def _collect(self) -> None:
@@ -337,73 +365,97 @@ class _Writer:
 
 # -- reading -----------------------------------------------------------------------------------
 class Reader:
-    """The index of one store folder, for the reading processes (one connection per thread)."""
+    """The index of one store folder, for the reading processes (one connection per thread).
+
+    A version's parts are remembered per opening of it (*opening*: a number the caller gives
+    each handle it opens) together with the token of the file they were read from (written
+    when the file is made): a version's name is written again after CURRENT is put back by
+    hand, and a file deleted (it is optional) or found damaged is written afresh with other
+    part numbers, perhaps on the same inode, so neither a name nor a connection alone says
+    which parts are meant. A version not seen before is always looked up on a connection
+    opened then, to the file there is now."""
 
     def __init__(self, root: Path) -> None:
         self.file = path(root)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._versions: dict[str, dict[int, tuple[Any, bool]] | None] = {}
+        # (version, opening) -> (file token, part -> (graph, exact)); None: not indexed
+        self._versions: dict[tuple[str, int], tuple[str, dict[int, tuple[Any, bool]]] | None] = {}
         self._warned = False
 
-    def _conn(self, version: str) -> sqlite3.Connection | None:
-        """This thread's connection; for a version not seen before, one to the file there is
-        now (a damaged file is replaced by the writer, not repaired)."""
-        held = getattr(self._local, "held", None)
-        if held is not None and version in self._versions:
-            return held[0]
-        try:
-            inode = self.file.stat().st_ino
-        except OSError:
+    def _connect(self) -> tuple[sqlite3.Connection, str] | None:
+        """A new connection to the file there is now, made this thread's, and the file's token
+        (None when there is no file)."""
+        if not self.file.exists():
             return None
-        if held is None or held[1] != inode:
-            if held is not None:
-                held[0].close()
-            conn = sqlite3.connect(self.file, timeout=10, isolation_level=None, check_same_thread=False)
-            self._local.held = held = (conn, inode)
-        return held[0]
-
-    def _parts(self, conn: sqlite3.Connection, version: str) -> dict[int, tuple[Any, bool]] | None:
+        conn = sqlite3.connect(self.file, timeout=10, isolation_level=None, check_same_thread=False)
         try:
-            return self._versions[version]
-        except KeyError:
-            pass
+            row = conn.execute("SELECT value FROM info WHERE key = 'file'").fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            held[0].close()
+        self._local.held = held = (conn, row[0] if row else "")
+        return held
+
+    def _parts(self, key: tuple[str, int]) -> tuple[sqlite3.Connection, dict[int, tuple[Any, bool]] | None]:
+        """The parts of the version *key* as the file there is now lists them (None: it does
+        not cover the version), remembered; and the connection they were read on."""
+        now = self._connect()
+        if now is None:
+            return None, None  # type: ignore[return-value]
+        conn, token = now
         parts: dict[int, tuple[Any, bool]] | None = None
-        if conn.execute("SELECT 1 FROM done WHERE name = ?", (version,)).fetchone() is not None:
-            parts = {}
-            for part, exact, graph in conn.execute(
-                    "SELECT v.part, v.exact, p.graph FROM version v JOIN part p ON p.id = v.part "
-                    "WHERE v.name = ?", (version,)):
-                node = ox.DefaultGraph() if graph == DEFAULT_GRAPH else ox.NamedNode(graph)
-                parts[part] = (node, bool(exact))
+        conn.execute("BEGIN")  # the list and the token from the same state of the file
+        try:
+            if conn.execute("SELECT 1 FROM done WHERE name = ?", (key[0],)).fetchone() is not None:
+                parts = {}
+                for part, exact, graph in conn.execute(
+                        "SELECT v.part, v.exact, p.graph FROM version v JOIN part p ON p.id = v.part "
+                        "WHERE v.name = ?", (key[0],)):
+                    node = ox.DefaultGraph() if graph == DEFAULT_GRAPH else ox.NamedNode(graph)
+                    parts[part] = (node, bool(exact))
+            row = conn.execute("SELECT value FROM info WHERE key = 'file'").fetchone()
+        finally:
+            conn.execute("COMMIT")
+        if (row[0] if row else "") != token:  # replaced between the two reads: look again next time
+            return conn, None
         with self._lock:
             if len(self._versions) >= KEEP_VERSIONS_READ:
                 self._versions.pop(next(iter(self._versions)))
-            self._versions[version] = parts
-        return parts
+            self._versions[key] = None if parts is None else (token, parts)
+        return conn, parts
 
     def quads(self, version: str, db: ox.Store, subject: ox.NamedNode,
-              predicate: ox.NamedNode | None) -> Iterator[ox.Quad] | None:
+              predicate: ox.NamedNode | None, opening: int = 0) -> Iterator[ox.Quad] | None:
         """The quads of *subject* (with *predicate*, or any) in every graph of *version*
-        (*db*: that version, for the hinted graphs); None when the index does not cover the
-        version or cannot be read (the caller then asks the store)."""
-        if self._versions.get(version, ()) is None:
+        (*db*: that version, for the hinted graphs, as opened the *opening*-th time); None
+        when the index does not cover the version or cannot be read (the caller then asks the
+        store)."""
+        key = (version, opening)
+        known = self._versions.get(key, ())
+        if known is None:
             return None  # known not to be indexed
         try:
-            conn = self._conn(version)
-            if conn is None:
-                return None
-            parts = self._parts(conn, version)
-            if parts is None:
-                return None
+            held = getattr(self._local, "held", None)
+            if known and held is not None and held[1] == known[0]:
+                conn, parts = held[0], known[1]
+            elif known and (now := self._connect()) is not None and now[1] == known[0]:
+                conn, parts = now[0], known[1]  # this thread's first read of it, or a new file
+            else:
+                conn, parts = self._parts(key)
+                if parts is None:
+                    return None
             rows = conn.execute("SELECT part, nt FROM row WHERE iri = ?", (subject.value,)).fetchall()
             found: list[Iterable[ox.Quad]] = []
             scanned: set[Any] = set()
             for part, nt in rows:
-                known = parts.get(part)
-                if known is None:
+                entry = parts.get(part)
+                if entry is None:
                     continue  # a part of another version
-                node, exact = known
+                node, exact = entry
                 if exact:
                     quads = ox.parse(zlib.decompress(nt), format=ox.RdfFormat.N_QUADS)
                     found.append([q for q in quads if q.predicate == predicate] if predicate is not None
@@ -414,7 +466,7 @@ class Reader:
         except (sqlite3.Error, zlib.error, SyntaxError, ValueError) as exc:
             self._failed(exc)
             with self._lock:
-                self._versions[version] = None  # read from the store until the next version
+                self._versions[key] = None  # read from the store until the next version
             return None
         return itertools.chain.from_iterable(found)
 

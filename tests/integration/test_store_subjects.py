@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -216,3 +217,135 @@ def test_parts_of_versions_that_are_gone_are_deleted(store: EmbeddedStore) -> No
     assert named <= versions and store.version() in named
     assert unused == 0 and orphans == 0 and outside == 0
     assert_same(store, tuple(f"http://example.org/s{n}" for n in range(5)))
+
+
+def test_updates_of_the_default_graph_are_read_again(store: EmbeddedStore) -> None:
+    """An update writes the default graph without naming it (INSERT DATA without GRAPH, ADD ..
+    TO DEFAULT): its parts are not carried over."""
+    graph = next(g for g in covered(store) if "/graph/source/" in g)
+    with store.write() as w:
+        w.update(f'INSERT DATA {{ <http://example.org/d> <{SDO}name> "in the default graph" }}')
+    assert "" in covered(store)
+    assert_same(store, ("http://example.org/d",))
+    with store.write() as w:
+        w.update(f"ADD <{graph}> TO DEFAULT")
+    covered(store)
+    assert_same(store, ("http://example.org/d",))
+
+
+def test_an_update_naming_a_graph_with_escapes_is_read_again(store: EmbeddedStore, tmp_path: Path) -> None:
+    r"""`<http://example.org/\u0067>` in an update is the graph <http://example.org/g>: its
+    parts (here exact, from its snapshot) are not carried over."""
+    nt = tmp_path / "g.nt"
+    nt.write_text(f'<http://example.org/t> <{SDO}name> "T" .\n', encoding="utf-8")
+    with store.write() as w:
+        w.replace_graph("http://example.org/g", nt)
+    assert covered(store)["http://example.org/g"] == [True]
+    g = "<http://example.org/\\u0067>"
+    with store.write() as w:
+        w.update(f'DELETE DATA {{ GRAPH {g} {{ <http://example.org/t> <{SDO}name> "T" }} }} ; '
+                 f'INSERT DATA {{ GRAPH {g} {{ <http://example.org/e> <{SDO}name> "E" }} }}')
+    covered(store)
+    assert assert_same(store, ("http://example.org/t", "http://example.org/e")) > 3000
+
+
+def test_n_triples_lines_that_start_with_spaces_or_follow_a_carriage_return(store: EmbeddedStore) -> None:
+    """N-Triples lines may start with spaces or tabs and end with a lone CR: their subjects are
+    among the hints all the same."""
+    with store.write() as w:
+        w.load("http://example.org/g", f' <http://example.org/w1> <{SDO}name> "1" .\n'
+                                       f'\t<http://example.org/w2> <{SDO}name> "2" .\r'
+                                       f'<http://example.org/w3> <{SDO}name> "3" .\r\n'.encode(), "nt")
+        w.load_graphs({"http://example.org/h": f'  <http://example.org/w4> <{SDO}name> "4" .\n'.encode(),
+                       "http://example.org/i": f'<http://example.org/w5> <{SDO}name> "5" .\n'.encode()})
+    covered(store)
+    assert_same(store, tuple(f"http://example.org/w{n}" for n in range(1, 6)))
+
+
+def test_a_graph_replaced_from_n_triples_in_other_spacings(store: EmbeddedStore, tmp_path: Path) -> None:
+    """A snapshot is the caller's file as it was loaded: terms apart by tabs or by nothing, and
+    a comment after a triple, still give each IRI its own triples in the graph."""
+    nt = tmp_path / "g.nt"
+    nt.write_text(f'<http://example.org/t>\t<{SDO}name> "T" .\n<http://example.org/u><{SDO}name> "U" .\n',
+                  encoding="utf-8")
+    with store.write() as w:
+        w.replace_graph("http://example.org/g", nt)
+    assert covered(store)["http://example.org/g"] == [True]
+    assert_same(store, ("http://example.org/t", "http://example.org/u"))
+    nt.write_text(f'<http://example.org/v> <{SDO}name> "V" . # said so .\n', encoding="utf-8")
+    with store.write() as w:
+        w.replace_graph("http://example.org/g", nt)
+    covered(store)
+    assert_same(store, ("http://example.org/v",))
+
+
+def test_a_version_name_written_again_after_a_rollback(store: EmbeddedStore) -> None:
+    """CURRENT put back by hand: the next write makes a version of the same name again. A
+    reader that read the first one reads the second one's quads, not the first one's parts."""
+    reader = EmbeddedStore(store.root)
+    first = next(iter(_engine(store).quads_for_pattern(None, ox.NamedNode(SDO + "name"), None, None))).subject
+    assert list(reader.quads_for_pattern(first, None, None))
+    name = store.version()
+    older = max(p.name for p in (store.root / "versions").iterdir() if p.name < name)
+    (store.root / "CURRENT").write_text(older + "\n")
+    with store.write() as w:
+        w.load("http://example.org/g", f'<http://example.org/t> <{SDO}name> "T" .\n'.encode(), "nt")
+    assert store.version() == name
+    covered(store)
+    fresh = EmbeddedStore(store.root)
+    for iri in (ox.NamedNode("http://example.org/t"), first):
+        assert _strings(reader.quads_for_pattern(iri, None, None)) == _strings(
+            _engine(fresh).quads_for_pattern(iri, None, None, None)), iri
+    reader.close()
+    fresh.close()
+
+
+def test_a_thread_still_connected_to_a_deleted_index_file(store: EmbeddedStore) -> None:
+    """derived/subjects deleted while a process reads (it is optional): the next write makes a
+    new file, and a thread whose connection is to the old one reads the new version from the
+    new file, not the old file's rows."""
+    reader = subjects.Reader(store.root)
+    first = next(iter(_engine(store).quads_for_pattern(None, ox.NamedNode(SDO + "name"), None, None))).subject
+    with ThreadPoolExecutor(max_workers=1) as other:
+        db, name = store._opened()
+        assert other.submit(lambda: list(reader.quads(name, db, first, None))).result()
+        shutil.rmtree(subjects.path(store.root).parent)
+        with store.write() as w:
+            w.load("http://example.org/g", f'<http://example.org/t> <{SDO}name> "T" .\n'.encode(), "nt")
+        db, name = store._opened()
+        t = ox.NamedNode("http://example.org/t")
+        assert _strings(reader.quads(name, db, t, None)) == _strings(db.quads_for_pattern(t, None, None, None))
+        found = other.submit(lambda: _strings(reader.quads(name, db, t, None) or ())).result()
+        assert found == _strings(db.quads_for_pattern(t, None, None, None))
+
+
+def test_an_index_of_another_layout_is_replaced_not_rewritten_under_a_reader(store: EmbeddedStore,
+                                                                              tmp_path: Path) -> None:
+    """The file of an older layout is written afresh as a new file: a page still reading the
+    version before (pinned, its parts remembered) reads that version's quads, not rows of the
+    new file's parts; the new version is read from the new file."""
+    reader = EmbeddedStore(store.root)
+    graph = next(g for g in covered(store) if "/graph/source/" in g)
+    db = _engine(store)
+    subject = next(iter(db.quads_for_pattern(None, ox.NamedNode(SDO + "name"), None, ox.NamedNode(graph)))).subject
+    before = _strings(db.quads_for_pattern(subject, None, None, None))
+    assert _strings(reader.quads_for_pattern(subject, None, None)) == before  # its parts remembered
+    page = reader.pinned()
+    with sqlite3.connect(subjects.path(store.root)) as conn:
+        conn.execute("UPDATE info SET value = '1' WHERE key = 'format'")
+    nt = tmp_path / "g.nt"
+    nt.write_text(f'{subject} <{SDO}name> "Changed" .\n', encoding="utf-8")
+
+    def write() -> None:  # in another thread (this one keeps its connection to the index)
+        with store.write() as w:
+            w.replace_graph(graph, nt)
+
+    with ThreadPoolExecutor(max_workers=1) as other:
+        other.submit(write).result()
+    assert covered(store)[graph] == [True]
+    assert _strings(page.quads_for_pattern(subject, None, None)) == before
+    fresh = EmbeddedStore(store.root)
+    after = _strings(_engine(fresh).quads_for_pattern(subject, None, None, None))
+    assert after != before and _strings(reader.quads_for_pattern(subject, None, None)) == after
+    for handle in (reader, fresh):
+        handle.close()
