@@ -323,12 +323,13 @@ class _Writer:
         node = ox.NamedNode(graph)
         tail = f" {node} .\n".encode()
         groups: dict[bytes, list[bytes]] = {}
+        careful = b"\r" in data or _COMMENT_AFTER_TRIPLE.search(data) is not None  # (seldom: per line then)
         for line in data.split(b"\n"):
             if not line:
                 continue
             end = line.find(b">")
-            if (line[0] == 0x3C and line.endswith(b" .") and b"\r" not in line  # "<"
-                    and b"\\" not in line[:end] and not _COMMENT_AFTER_TRIPLE.search(line)):
+            if (line[0] == 0x3C and line.endswith(b" .") and line.find(b"\\", 0, end) < 0  # "<"
+                    and not (careful and (b"\r" in line or _COMMENT_AFTER_TRIPLE.search(line)))):
                 groups.setdefault(line[1:end], []).append(line[:-2] + tail)
                 continue
             try:
