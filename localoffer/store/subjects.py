@@ -214,6 +214,20 @@ def _delete(target: Path) -> None:
         f.unlink(missing_ok=True)
 
 
+def _listed(conn: sqlite3.Connection, name: str) -> list[tuple[int, bool, str]] | None:
+    """(part, exact, graph) of the version *name*; None when the file does not cover it."""
+    if conn.execute("SELECT 1 FROM done WHERE name = ?", (name,)).fetchone() is None:
+        return None
+    return [(part, bool(exact), graph) for part, exact, graph in conn.execute(
+        "SELECT v.part, v.exact, p.graph FROM version v JOIN part p ON p.id = v.part WHERE v.name = ?", (name,))]
+
+
+def _token(conn: sqlite3.Connection) -> str:
+    """The token the file was made with ("" for a file from before tokens)."""
+    row = conn.execute("SELECT value FROM info WHERE key = 'file'").fetchone()
+    return row[0] if row else ""
+
+
 class _Writer:
     """One publish. Each new part is written in a transaction of its own (a part no version
     names is invisible to readers, and deleted by a later publish if this one dies); the
@@ -258,13 +272,12 @@ class _Writer:
 
     def _parts(self, version: str | None) -> dict[str, list[tuple[int, bool]]] | None:
         """graph -> (part, exact) of *version*; None when it is not indexed."""
-        if version is None or self.conn.execute("SELECT 1 FROM done WHERE name = ?", (version,)).fetchone() is None:
+        listed = None if version is None else _listed(self.conn, version)
+        if listed is None:
             return None
         out: dict[str, list[tuple[int, bool]]] = {}
-        for part, exact, graph in self.conn.execute(
-                "SELECT v.part, v.exact, p.graph FROM version v JOIN part p ON p.id = v.part WHERE v.name = ?",
-                (version,)):
-            out.setdefault(graph, []).append((part, bool(exact)))
+        for part, exact, graph in listed:
+            out.setdefault(graph, []).append((part, exact))
         return out
 
     def _graph(self, graph: str, before: dict[str, list[tuple[int, bool]]] | None, touched: set[str] | None,
@@ -391,14 +404,14 @@ class Reader:
             return None
         conn = sqlite3.connect(self.file, timeout=10, isolation_level=None, check_same_thread=False)
         try:
-            row = conn.execute("SELECT value FROM info WHERE key = 'file'").fetchone()
+            token = _token(conn)
         except BaseException:
             conn.close()
             raise
         held = getattr(self._local, "held", None)
         if held is not None:
             held[0].close()
-        self._local.held = held = (conn, row[0] if row else "")
+        self._local.held = held = (conn, token)
         return held
 
     def _parts(self, key: tuple[str, int]) -> tuple[sqlite3.Connection, dict[int, tuple[Any, bool]] | None]:
@@ -408,21 +421,16 @@ class Reader:
         if now is None:
             return None, None  # type: ignore[return-value]
         conn, token = now
-        parts: dict[int, tuple[Any, bool]] | None = None
         conn.execute("BEGIN")  # the list and the token from the same state of the file
         try:
-            if conn.execute("SELECT 1 FROM done WHERE name = ?", (key[0],)).fetchone() is not None:
-                parts = {}
-                for part, exact, graph in conn.execute(
-                        "SELECT v.part, v.exact, p.graph FROM version v JOIN part p ON p.id = v.part "
-                        "WHERE v.name = ?", (key[0],)):
-                    node = ox.DefaultGraph() if graph == DEFAULT_GRAPH else ox.NamedNode(graph)
-                    parts[part] = (node, bool(exact))
-            row = conn.execute("SELECT value FROM info WHERE key = 'file'").fetchone()
+            listed, now_token = _listed(conn, key[0]), _token(conn)
         finally:
             conn.execute("COMMIT")
-        if (row[0] if row else "") != token:  # replaced between the two reads: look again next time
+        if now_token != token:  # replaced between the two reads: look again next time
             return conn, None
+        parts = None if listed is None else {
+            part: (ox.DefaultGraph() if graph == DEFAULT_GRAPH else ox.NamedNode(graph), exact)
+            for part, exact, graph in listed}
         with self._lock:
             if len(self._versions) >= KEEP_VERSIONS_READ:
                 self._versions.pop(next(iter(self._versions)))
